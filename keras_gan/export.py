@@ -1,0 +1,111 @@
+"""The generator as a TF SavedModel that loads without keras_gan.
+
+    loaded = tf.saved_model.load("runs/mnist/export/generator")
+    images = loaded.signatures["serving_default"](noise=z)["images"]   # z: (n, noise_dim)
+    images = loaded.sample(16)           # or loaded.sample(16, seed) for a fixed draw
+
+`python -m keras_gan.export --workdir=DIR` writes it from a run's latest
+checkpoint. The folder is written beside its final name and renamed into
+place, so a reader never sees a half-written export.
+"""
+
+import math
+import os
+import shutil
+
+import tensorflow as tf
+
+
+class _GeneratorModule(tf.Module):
+    def __init__(self, gan):
+        super().__init__(name="generator")
+        self.generator = gan.generator
+        self._variables = list(gan.generator.variables)
+        self.noise_dim = tf.constant(gan.noise_dim, name="noise_dim")
+        self.image_shape = tf.constant(gan.generator.image_shape, name="image_shape")
+        self._noise = gan.noise
+        dim = gan.noise_dim
+
+        @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise")])
+        def serve(noise):
+            return {"images": self.generator(noise, training=False)}
+
+        @tf.function
+        def sample(count, seed=None):
+            if seed is None:
+                seed = tf.random.uniform([], maxval=tf.int64.max, dtype=tf.int64)
+            z = self._draw(tf.stack([tf.cast(count, tf.int32), dim]), tf.stack([tf.cast(seed, tf.int64), 0]))
+            return {"images": self.generator(z, training=False), "noise": z}
+
+        self.serve = serve
+        self.sample = sample
+        self.sample_with_seed = sample.get_concrete_function(
+            tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed")
+        )
+        sample.get_concrete_function(tf.TensorSpec([], tf.int32, name="count"))
+
+    def _draw(self, shape, seed):
+        if self._noise == "uniform":
+            bound = math.sqrt(3.0)
+            return tf.random.stateless_uniform(shape, seed, minval=-bound, maxval=bound)
+        return tf.random.stateless_normal(shape, seed)
+
+
+def export_generator(gan, path):
+    """Writes `gan.generator` as a SavedModel at `path`, atomically.
+
+    Signatures: `serving_default(noise: float32 (batch, noise_dim)) ->
+    {"images": float32 (batch, *image_shape)}` and `sample(count: int32,
+    seed: int64) -> {"images", "noise"}`. The restored object also has
+    `sample(count)` and `sample(count, seed)` as plain functions.
+    """
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    old = f"{path}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    module = _GeneratorModule(gan)
+    tf.saved_model.save(
+        module, tmp, signatures={"serving_default": module.serve, "sample": module.sample_with_seed}
+    )
+    if os.path.exists(path):
+        os.rename(path, old)
+    os.rename(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def main(argv):
+    from absl import flags
+
+    from keras_gan import cli, config, data, train_lib
+
+    del argv
+    cli.quiet_logs()
+    workdir = flags.FLAGS.workdir
+
+    def export():
+        cfg = config.load_run_config(workdir)
+        splits = data.load(cfg)
+        gan = train_lib.build_gan(cfg, splits.image_shape, len(splits.train))
+        checkpoint = train_lib.restore_latest(gan, workdir)
+        if checkpoint is None:
+            raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to export")
+        out = export_generator(gan, flags.FLAGS.output or os.path.join(workdir, "export", "generator"))
+        print(f"Exported the generator of {checkpoint} to {out}")
+
+    cli.run_reporting_errors(export)
+
+
+
+def run():
+    from absl import app, flags
+
+    flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
+    flags.DEFINE_string("output", None, "Where to write the SavedModel (default <workdir>/export/generator).")
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,175 @@
+"""The discriminator's building blocks: maxout units and pylearn2-style dropout.
+
+Both follow the authors' release (goodfeli/adversarial on pylearn2), which the
+paper's section 5 describes only as "maxout [10] activations" and "dropout [17]
+was applied in training the discriminator net".
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class Maxout(keras.layers.Layer):
+    """Fully connected maxout layer (Goodfellow et al., 2013, ref. [10] of the paper).
+
+    Computes `z = x W + b` with `units * num_pieces` columns and returns, for
+    each unit `u`, the maximum over the contiguous block of columns
+    `[u * num_pieces, (u + 1) * num_pieces)`. This is pylearn2's grouping, so
+    weights trained by the release map one to one.
+
+    Args:
+        units: Positive integer, number of maxout units (output dimension).
+        num_pieces: Positive integer, linear pieces per unit.
+        kernel_initializer: Initializer for `W` (the release: uniform in
+            `[-irange, irange]`).
+        bias_initializer: Initializer for `b`.
+        max_col_norm: Optional positive float. After every update each column
+            of `W` is rescaled to L2 norm at most `max_col_norm`
+            (`keras.constraints.MaxNorm` over axis 0), as pylearn2's
+            `max_col_norm`.
+
+    Call arguments:
+        inputs: A 2D tensor `(batch_size, input_dim)`.
+
+    Input shape:
+        `(batch_size, input_dim)`.
+
+    Output shape:
+        `(batch_size, units)`.
+    """
+
+    def __init__(
+        self,
+        units,
+        num_pieces,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        max_col_norm=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(
+                f"`units` must be a positive integer. Received: units={units}"
+            )
+        if not isinstance(num_pieces, int) or num_pieces <= 0:
+            raise ValueError(
+                "`num_pieces` must be a positive integer. "
+                f"Received: num_pieces={num_pieces}"
+            )
+        if max_col_norm is not None and not max_col_norm > 0:
+            raise ValueError(
+                "`max_col_norm` must be positive or None. "
+                f"Received: max_col_norm={max_col_norm}"
+            )
+        self.units = units
+        self.num_pieces = num_pieces
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.max_col_norm = max_col_norm
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        constraint = (
+            keras.constraints.MaxNorm(self.max_col_norm, axis=0)
+            if self.max_col_norm is not None
+            else None
+        )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units * self.num_pieces),
+            initializer=self.kernel_initializer,
+            constraint=constraint,
+        )
+        self.bias = self.add_weight(
+            name="bias",
+            shape=(self.units * self.num_pieces,),
+            initializer=self.bias_initializer,
+        )
+
+    def call(self, inputs):
+        z = ops.add(ops.matmul(inputs, self.kernel), self.bias)
+        z = ops.reshape(z, (-1, self.units, self.num_pieces))
+        return ops.max(z, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "num_pieces": self.num_pieces,
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "bias_initializer": keras.initializers.serialize(
+                self.bias_initializer
+            ),
+            "max_col_norm": self.max_col_norm,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ScaledDropout(keras.layers.Layer):
+    """Dropout with an explicit scale, as pylearn2's `Dropout` cost.
+
+    At training time every example gets its own Bernoulli(`include_prob`)
+    mask over the features, and the kept values are multiplied by `scale`. At
+    inference the layer is the identity. Unlike `keras.layers.Dropout`, the
+    scale is not tied to `1 / include_prob`: the release sets it explicitly
+    (0.8 and 1.25 on the discriminator's input, 0.5 and 2.0 elsewhere).
+
+    Args:
+        include_prob: Float in `(0, 1]`, probability of keeping a value.
+        scale: Positive float multiplying the kept values at training time.
+        seed: Optional integer seed for the masks.
+
+    Call arguments:
+        inputs: Input tensor of any rank.
+        training: Python boolean; masks are applied only when `True`.
+
+    Input shape:
+        Arbitrary.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, include_prob, scale, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 < include_prob <= 1.0:
+            raise ValueError(
+                "`include_prob` must be in (0, 1]. "
+                f"Received: include_prob={include_prob}"
+            )
+        if not scale > 0.0:
+            raise ValueError(f"`scale` must be positive. Received: scale={scale}")
+        self.include_prob = float(include_prob)
+        self.scale = float(scale)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training or (self.include_prob == 1.0 and self.scale == 1.0):
+            return inputs
+        keep = ops.less(
+            keras.random.uniform(ops.shape(inputs), seed=self.seed_generator),
+            self.include_prob,
+        )
+        return ops.where(keep, inputs * self.scale, ops.zeros_like(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "include_prob": self.include_prob,
+            "scale": self.scale,
+            "seed": self.seed,
+        }

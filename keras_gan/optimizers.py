@@ -1,0 +1,148 @@
+"""The release's SGD: classical momentum with schedules on both the learning
+rate and the momentum coefficient.
+
+Keras' `SGD` reads `momentum` as a Python float when the step is traced, so a
+callback that changes it later silently does nothing. Here both coefficients
+are schedules of the optimizer's own update counter, evaluated inside the
+compiled step: they follow the checkpointed `iterations` and resume exactly.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
+    """`lr_t = max(initial / decay_factor**t, min_lr)`, t = updates done.
+
+    pylearn2's `ExponentialDecay(decay_factor=1.000004, min_lr=1e-6)`: the
+    learning rate is divided by `decay_factor` after every minibatch.
+    """
+
+    def __init__(self, initial_learning_rate, decay_factor, min_lr):
+        if not initial_learning_rate > 0:
+            raise ValueError(
+                "`initial_learning_rate` must be positive. "
+                f"Received: initial_learning_rate={initial_learning_rate}"
+            )
+        if not decay_factor >= 1.0:
+            raise ValueError(
+                f"`decay_factor` must be >= 1. Received: decay_factor={decay_factor}"
+            )
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_factor = float(decay_factor)
+        self.min_lr = float(min_lr)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        lr = self.initial_learning_rate * ops.power(self.decay_factor, -step)
+        return ops.maximum(lr, self.min_lr)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_factor": self.decay_factor,
+            "min_lr": self.min_lr,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class LinearMomentumRamp:
+    """pylearn2's `MomentumAdjustor(start, saturate, final_momentum)`.
+
+    The momentum is `initial` during epoch `start` and rises linearly with the
+    epoch number to `final` at epoch `saturate` (epochs counted from 1), then
+    stays there. The epoch is `1 + updates // updates_per_epoch`, so it changes
+    at the same boundaries as the release's per-epoch adjustor.
+    """
+
+    def __init__(self, initial, final, start, saturate, updates_per_epoch):
+        for name, value in (("initial", initial), ("final", final)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"`{name}` momentum must be in [0, 1). Received: {name}={value}")
+        if not saturate > start >= 1:
+            raise ValueError(
+                "`saturate` must be greater than `start` >= 1. "
+                f"Received: start={start}, saturate={saturate}"
+            )
+        if not updates_per_epoch >= 1:
+            raise ValueError(
+                f"`updates_per_epoch` must be >= 1. Received: updates_per_epoch={updates_per_epoch}"
+            )
+        self.initial = float(initial)
+        self.final = float(final)
+        self.start = int(start)
+        self.saturate = int(saturate)
+        self.updates_per_epoch = int(updates_per_epoch)
+
+    def __call__(self, step):
+        epoch = 1.0 + ops.floor(ops.cast(step, "float32") / self.updates_per_epoch)
+        alpha = ops.clip((epoch - self.start) / (self.saturate - self.start), 0.0, 1.0)
+        return self.initial + alpha * (self.final - self.initial)
+
+    def get_config(self):
+        return {
+            "initial": self.initial,
+            "final": self.final,
+            "start": self.start,
+            "saturate": self.saturate,
+            "updates_per_epoch": self.updates_per_epoch,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class MomentumSGD(keras.optimizers.Optimizer):
+    """SGD with classical momentum: `v <- m v - lr g; w <- w + v`.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`.
+        momentum: A float in `[0, 1)` or a callable of the update counter
+            (e.g. `LinearMomentumRamp`), evaluated inside the compiled step.
+        name: Optimizer name.
+        **kwargs: Passed to `keras.optimizers.Optimizer`.
+    """
+
+    def __init__(self, learning_rate=0.1, momentum=0.5, name="momentum_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not callable(momentum) and not 0.0 <= momentum < 1.0:
+            raise ValueError(f"`momentum` must be in [0, 1). Received: momentum={momentum}")
+        self._momentum = momentum
+
+    @property
+    def momentum(self):
+        """The momentum coefficient the next update will use."""
+        if callable(self._momentum):
+            return self._momentum(self.iterations)
+        return ops.convert_to_tensor(self._momentum, "float32")
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.velocities = self.add_optimizer_variables(variables, "velocity")
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        momentum = ops.cast(self.momentum, variable.dtype)
+        velocity = self.velocities[self._get_variable_index(variable)]
+        self.assign(velocity, momentum * velocity - learning_rate * gradient)
+        self.assign_add(variable, velocity)
+
+    def get_config(self):
+        momentum = self._momentum
+        if callable(momentum):
+            momentum = keras.saving.serialize_keras_object(momentum)
+        return {**super().get_config(), "momentum": momentum}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if isinstance(config.get("momentum"), dict):
+            config["momentum"] = keras.saving.deserialize_keras_object(
+                config["momentum"], custom_objects=custom_objects
+            )
+        return super().from_config(config, custom_objects=custom_objects)

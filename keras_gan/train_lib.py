@@ -1,0 +1,301 @@
+"""`train_and_evaluate(config, workdir)`: a whole run, resumable, with no flags inside.
+
+A workdir holds:
+    config.json, architecture.json   what was run (a resume must match the architecture)
+    checkpoints/                     G, D, both optimizers, noise and dropout RNG states
+    events.out.tfevents.*            TensorBoard scalars, sample grids, settings
+    export/generator/                the SavedModel written at the end
+"""
+
+import contextlib
+import json
+import os
+import signal
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan import data as data_lib
+from keras_gan import export as export_lib
+from keras_gan import parzen
+from keras_gan import summaries
+from keras_gan.gan import GAN
+from keras_gan.networks import Discriminator, Generator
+from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
+
+GRID_NOISE_SEED = (2014, 6)  # the fixed noise of the sample grids
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (a diverged loss, a workdir from another model)."""
+
+
+def build_gan(config, image_shape, train_examples):
+    """The experiment's GAN, compiled, with variables and optimizer slots created."""
+    generator = Generator(
+        image_shape=image_shape,
+        hidden_units=config.g_hidden_units,
+        hidden_activations=config.g_hidden_activations,
+        hidden_biases=config.g_hidden_biases,
+        output_activation=config.g_output_activation,
+        irange=config.g_irange,
+        max_col_norm=config.g_max_col_norm or None,
+        seed=config.seed,
+        name="generator",
+    )
+    discriminator = Discriminator(
+        maxout_units=config.d_maxout_units,
+        num_pieces=config.d_num_pieces,
+        irange=config.d_irange,
+        max_col_norm=config.d_max_col_norm or None,
+        input_include_prob=config.d_input_include_prob,
+        input_scale=config.d_input_scale,
+        hidden_include_prob=config.d_hidden_include_prob,
+        hidden_scale=config.d_hidden_scale,
+        seed=config.seed + 1000,
+        name="discriminator",
+    )
+    gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed)
+    # Each D update reads one minibatch; G updates once per k of them.
+    d_updates_per_epoch = train_examples // config.batch_size
+    g_updates_per_epoch = max(1, d_updates_per_epoch // config.k_steps)
+
+    def optimizer(updates_per_epoch, name):
+        return MomentumSGD(
+            learning_rate=ExponentialDecayWithFloor(config.learning_rate, config.lr_decay_factor, config.min_lr),
+            momentum=LinearMomentumRamp(
+                config.initial_momentum,
+                config.final_momentum,
+                config.momentum_start,
+                config.momentum_saturate,
+                updates_per_epoch,
+            ),
+            name=name,
+        )
+
+    gan.compile(
+        d_optimizer=optimizer(d_updates_per_epoch, "d_optimizer"),
+        g_optimizer=optimizer(g_updates_per_epoch, "g_optimizer"),
+        generator_loss=config.generator_loss,
+        k_steps=config.k_steps,
+        update=config.update,
+    )
+    gan.build()
+    gan.build_optimizers()
+    return gan
+
+
+def make_checkpoint(gan):
+    """Everything a resume needs: both players, both optimizers (their
+    `iterations` is the step counter) and every RNG state."""
+    rng_states = [
+        v for model in (gan.generator, gan.discriminator)
+        for v in model.non_trainable_variables if "seed_generator_state" in v.path
+    ]
+    return tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        noise_seed=gan.noise_seed.state,
+        rng_states=rng_states,
+    )
+
+
+def _check_architecture(config, workdir):
+    path = os.path.join(workdir, "architecture.json")
+    wanted = config.architecture()
+    if os.path.exists(path):
+        with open(path) as f:
+            found = json.load(f)
+        if found != wanted:
+            diff = ", ".join(f"{k}: {found.get(k)} there, {wanted.get(k)} here" for k in wanted if found.get(k) != wanted.get(k))
+            raise TrainingError(
+                f"{workdir} holds a run of another architecture ({diff}); refusing to resume or overwrite it. "
+                "Use another --workdir."
+            )
+    else:
+        _write_json(path, wanted)
+
+
+def _write_json(path, obj):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def restore_latest(gan, workdir):
+    """Restores the newest checkpoint of `workdir` into `gan`; returns its path or None."""
+    manager = tf.train.CheckpointManager(make_checkpoint(gan), os.path.join(workdir, "checkpoints"), max_to_keep=None)
+    if manager.latest_checkpoint:
+        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    return manager.latest_checkpoint
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """Turns SIGTERM/SIGINT into a flag checked at step boundaries."""
+    received = []
+    handlers = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            handlers[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield received
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def sample_images(gan, count, seed):
+    """G's images for a fixed stateless noise draw (count, *image_shape)."""
+    return gan.generator(gan.sample_noise(count, seed=tf.constant(seed, tf.int64)), training=False).numpy()
+
+
+def generate(gan, count, seed=0, batch_size=1000):
+    """`count` samples from G as a float32 numpy array, drawn in batches."""
+    out = [sample_images(gan, min(batch_size, count - i), (seed, i)) for i in range(0, count, batch_size)]
+    return np.concatenate(out, axis=0)
+
+
+def train_and_evaluate(config, workdir, verbose=1):
+    """Trains `config`'s experiment in `workdir`, resuming from its latest
+    checkpoint, and exports the generator.
+
+    Returns:
+        A dict: final `step`, `epoch`, the last logged metrics, `steps_per_sec`
+        of this process's training, and the export path (None if stopped
+        early by a signal).
+    """
+    config.validate()
+    splits = data_lib.load(config)
+    os.makedirs(workdir, exist_ok=True)
+    _check_architecture(config, workdir)
+    _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
+
+    step_batch = config.batch_size * config.k_steps
+    spe = data_lib.steps_per_epoch(len(splits.train), step_batch)
+    total_steps = config.epochs * spe
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+
+    strategy = tf.distribute.get_strategy()
+    with strategy.scope():
+        gan = build_gan(config, splits.image_shape, len(splits.train))
+    if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
+        gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
+
+    checkpoint = make_checkpoint(gan)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints
+    )
+    if manager.latest_checkpoint:
+        try:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise TrainingError(
+                f"{manager.latest_checkpoint} does not fit this model ({str(e).splitlines()[0][:200]}); "
+                "refusing to resume. Use another --workdir."
+            ) from None
+        if verbose:
+            print(f"Resuming from {manager.latest_checkpoint} at step {int(gan.g_optimizer.iterations)}")
+
+    step = int(gan.g_optimizer.iterations.numpy())
+    writer = tf.summary.create_file_writer(workdir)
+    summaries.write_config(writer, config.to_json(), step)
+    valid_float = data_lib.to_float(splits.valid[: config.parzen_valid])
+
+    dataset = data_lib.training_dataset(splits.train, step_batch, config.seed, start_step=step)
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    step_fn = tf.function(gan.train_step, jit_compile=True) if config.jit_compile else gan.train_step
+
+    @tf.function
+    def train_steps(iterator, num_steps):
+        for _ in tf.range(num_steps):
+            strategy.run(step_fn, args=(next(iterator),))
+
+    def save(reason):
+        try:
+            path = manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as e:
+            raise TrainingError(f"cannot write a checkpoint in {manager.directory} at step {step} ({reason}): {str(e).splitlines()[0]}") from None
+        writer.flush()
+        return path
+
+    def epoch_end(epoch):
+        grid = sample_images(gan, config.grid_size**2, GRID_NOISE_SEED)
+        with writer.as_default(step=step):
+            tf.summary.image("samples", summaries.image_grid(grid, config.grid_size, config.grid_size))
+        if config.parzen_every and epoch % config.parzen_every == 0:
+            ll = parzen.log_likelihood(generate(gan, config.parzen_samples, seed=epoch), valid_float, config.parzen_sigma)
+            summaries.write_scalars(writer, step, {"parzen/valid_log_likelihood": float(ll.mean())})
+            if verbose:
+                print(f"epoch {epoch}: Parzen estimate on {len(valid_float)} validation images "
+                      f"(sigma {config.parzen_sigma}, {config.parzen_samples} samples): {ll.mean():.1f}")
+        return save(f"end of epoch {epoch}")
+
+    metrics = {}
+    trained_steps, train_seconds = 0, 0.0
+    stopped_by = None
+    with _stop_on_signals() as signals:
+        progbar = None
+        while step < total_steps:
+            epoch, in_epoch = divmod(step, spe)
+            if progbar is None:
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{config.epochs}")
+                progbar = keras.utils.Progbar(min(spe, total_steps - epoch * spe), verbose=verbose,
+                                              stateful_metrics=[m.name for m in gan.metrics] + ["steps/s"])
+            chunk = min(config.log_every - step % config.log_every, spe - in_epoch, total_steps - step)
+            start = time.perf_counter()
+            train_steps(iterator, tf.constant(chunk))
+            metrics = {m.name: float(m.result()) for m in gan.metrics}
+            seconds = time.perf_counter() - start
+            for m in gan.metrics:
+                m.reset_state()
+            step += chunk
+            trained_steps, train_seconds = trained_steps + chunk, train_seconds + seconds
+            bad = [name for name, value in metrics.items() if not np.isfinite(value)]
+            if bad:
+                raise TrainingError(
+                    f"{', '.join(bad)} became non-finite at step {step}; training stopped, the last "
+                    f"checkpoint ({manager.latest_checkpoint}) is left as it was"
+                )
+            if step % config.log_every == 0 or step == total_steps:
+                scalars = dict(metrics)
+                scalars["learning_rate"] = float(gan.g_optimizer.learning_rate)
+                scalars["momentum"] = float(gan.g_optimizer.momentum)
+                scalars["steps_per_sec"] = chunk / seconds
+                summaries.write_scalars(writer, step, scalars)
+            if progbar is not None:
+                progbar.update(step - epoch * spe, [*metrics.items(), ("steps/s", chunk / seconds)])
+            if step % spe == 0:
+                epoch_end(step // spe)
+                progbar = None
+            if signals:
+                stopped_by = signal.Signals(signals[0]).name
+                path = save(f"stopped by {stopped_by}")
+                print(f"\n{stopped_by} received: saved {path} at step {step}; run the same command again to resume.")
+                break
+            if step == total_steps and step % spe:
+                save("end of training")
+
+    export_path = None
+    if stopped_by is None:
+        export_path = export_lib.export_generator(gan, os.path.join(workdir, "export", "generator"))
+        if verbose:
+            print(f"Exported the generator to {export_path}")
+    writer.close()
+    return {
+        "step": step,
+        "epoch": step / spe,
+        "metrics": metrics,
+        "steps_per_sec": trained_steps / train_seconds if train_seconds else None,
+        "export_path": export_path,
+        "stopped_by": stopped_by,
+    }

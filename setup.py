@@ -1,0 +1,30 @@
+"""keras_gan: the Keras 3 / TensorFlow reproduction of Generative Adversarial Nets (Goodfellow et al., 2014)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="keras_gan",
+    version="0.1.0",
+    description="Generative Adversarial Nets (Goodfellow et al., 2014) in Keras 3 / TensorFlow, reproduced and measured.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_gan", "keras_gan.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3",
+        "tensorflow-datasets",
+        "tensorboard",
+        "absl-py",
+        "numpy",
+        "scipy",
+    ],
+    extras_require={"test": ["pytest"]},
+    entry_points={
+        "console_scripts": [
+            "keras-gan-train=keras_gan.train:run",
+            "keras-gan-evaluate=keras_gan.evaluate:run",
+            "keras-gan-export=keras_gan.export:run",
+        ]
+    },
+)
