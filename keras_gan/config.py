@@ -166,24 +166,24 @@ def load_run_config(workdir):
 _LIST_TYPES = {"g_hidden_units": int, "d_maxout_units": int, "g_hidden_biases": float, "g_hidden_activations": str}
 
 
-def define_flags(exclude=()):
+def define_flags(flag_values=flags.FLAGS, exclude=()):
     """Defines one absl flag per `Config` field (skipping `exclude`)."""
     for f in dataclasses.fields(Config):
         if f.name in exclude:
             continue
         meta, default = f.metadata, f.default
         if meta["choices"]:
-            flags.DEFINE_enum(f.name, default, meta["choices"], meta["help"])
+            flags.DEFINE_enum(f.name, default, meta["choices"], meta["help"], flag_values=flag_values)
         elif f.name in _LIST_TYPES:
-            flags.DEFINE_list(f.name, [str(v) for v in default], meta["help"])
+            flags.DEFINE_list(f.name, [str(v) for v in default], meta["help"], flag_values=flag_values)
         elif isinstance(default, bool):
-            flags.DEFINE_bool(f.name, default, meta["help"])
+            flags.DEFINE_bool(f.name, default, meta["help"], flag_values=flag_values)
         elif isinstance(default, int):
-            flags.DEFINE_integer(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"])
+            flags.DEFINE_integer(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"], flag_values=flag_values)
         elif isinstance(default, float):
-            flags.DEFINE_float(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"])
+            flags.DEFINE_float(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"], flag_values=flag_values)
         else:
-            flags.DEFINE_string(f.name, default, meta["help"])
+            flags.DEFINE_string(f.name, default, meta["help"], flag_values=flag_values)
 
 
 def from_flags(flag_values=flags.FLAGS):

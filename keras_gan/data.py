@@ -80,14 +80,14 @@ def read_idx(path, ndim):
         DataError: wrong magic number, dimensions or byte length.
     """
     buf = _read_bytes(path)
-    if len(buf) < 4 + 4 * ndim:
-        raise DataError(f"{path}: {len(buf)} bytes is too short for an IDX header with {ndim} dimensions")
-    magic = int.from_bytes(buf[:4], "big")
-    if magic != _IDX_MAGIC[ndim]:
+    magic = int.from_bytes(buf[:4], "big") if len(buf) >= 4 else None
+    if magic is not None and magic != _IDX_MAGIC[ndim]:
         raise DataError(
             f"{path}: IDX magic number {magic}, expected {_IDX_MAGIC[ndim]} "
             f"(unsigned bytes, {ndim} dimension{'s' * (ndim > 1)})"
         )
+    if len(buf) < 4 + 4 * ndim:
+        raise DataError(f"{path}: {len(buf)} bytes is too short for an IDX header with {ndim} dimensions")
     dims = [int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     header = 4 + 4 * ndim
     expected = header + int(np.prod(dims))
@@ -142,15 +142,19 @@ def load_mnist_tfds():
     import tensorflow_datasets as tfds
 
     try:
-        train, test = tfds.load("mnist", split=["train", "test"], batch_size=-1, as_supervised=True)
+        train, test = tfds.load("mnist", split=["train", "test"], as_supervised=True)
     except Exception as e:  # tfds raises many kinds of network and file errors
         first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
         raise DataError(
             f"tensorflow-datasets could not load mnist ({first[:200]}); without network, "
             "pass --data_dir=DIR with the four MNIST IDX .gz files"
         ) from None
-    (x_train, y_train), (x_test, y_test) = tfds.as_numpy(train), tfds.as_numpy(test)
-    return _mnist_splits(x_train, y_train, x_test, y_test)
+
+    def to_numpy(split):
+        batches = list(tfds.as_numpy(split.batch(10_000)))
+        return np.concatenate([b[0] for b in batches])[..., 0], np.concatenate([b[1] for b in batches])
+
+    return _mnist_splits(*to_numpy(train), *to_numpy(test))
 
 
 def load(config):

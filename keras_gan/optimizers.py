@@ -7,6 +7,8 @@ are schedules of the optimizer's own update counter, evaluated inside the
 compiled step: they follow the checkpointed `iterations` and resume exactly.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -34,8 +36,9 @@ class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule)
         self.min_lr = float(min_lr)
 
     def __call__(self, step):
+        # exp(-t log f): f = 1.000004 itself is not representable in float32.
         step = ops.cast(step, "float32")
-        lr = self.initial_learning_rate * ops.power(self.decay_factor, -step)
+        lr = self.initial_learning_rate * ops.exp(-step * math.log(self.decay_factor))
         return ops.maximum(lr, self.min_lr)
 
     def get_config(self):

@@ -169,7 +169,8 @@ def train_and_evaluate(config, workdir, verbose=1):
 
     Returns:
         A dict: final `step`, `epoch`, the last logged metrics, `steps_per_sec`
-        of this process's training, and the export path (None if stopped
+        of this process's training steps, `epoch_seconds` (wall time of each
+        whole epoch this process ran), and the export path (None if stopped
         early by a signal).
     """
     config.validate()
@@ -241,6 +242,7 @@ def train_and_evaluate(config, workdir, verbose=1):
 
     metrics = {}
     trained_steps, train_seconds = 0, 0.0
+    epoch_seconds, epoch_start = [], time.perf_counter()
     stopped_by = None
     with _stop_on_signals() as signals:
         progbar = None
@@ -277,6 +279,9 @@ def train_and_evaluate(config, workdir, verbose=1):
             if step % spe == 0:
                 epoch_end(step // spe)
                 progbar = None
+                now = time.perf_counter()
+                epoch_seconds.append(now - epoch_start)
+                epoch_start = now
             if signals:
                 stopped_by = signal.Signals(signals[0]).name
                 path = save(f"stopped by {stopped_by}")
@@ -296,6 +301,9 @@ def train_and_evaluate(config, workdir, verbose=1):
         "epoch": step / spe,
         "metrics": metrics,
         "steps_per_sec": trained_steps / train_seconds if train_seconds else None,
+        "steps_per_epoch": spe,
+        # Wall time of each whole epoch, its summaries, samples and checkpoint included.
+        "epoch_seconds": epoch_seconds,
         "export_path": export_path,
         "stopped_by": stopped_by,
     }

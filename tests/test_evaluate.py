@@ -1,0 +1,72 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_gan import evaluate, train_lib
+from keras_gan.data import DataError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist_dir):
+    from keras_gan.config import Config
+
+    cfg = Config(data_dir=mnist_dir, batch_size=20, epochs=1, g_hidden_units=(16, 16), d_maxout_units=(8, 8),
+                 d_num_pieces=2, noise_dim=8, log_every=5, grid_size=2)
+    workdir = str(tmp_path_factory.mktemp("eval") / "run")
+    train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    return cfg, workdir
+
+
+def test_evaluate_a_workdir_writes_parzen_json(trained):
+    cfg, workdir = trained
+    result = evaluate.evaluate(cfg, workdir=workdir, num_samples=100, output=os.path.join(workdir, "parzen.json"))
+    saved = json.loads(open(os.path.join(workdir, "parzen.json")).read())
+    assert saved["mean"] == pytest.approx(result["mean"]) and np.isfinite(saved["mean"])
+    assert saved["checkpoint_step"] == 10 and saved["n_samples"] == 100 and saved["n_test"] == 40
+    assert saved["sigma"] in saved["sigmas"] and len(saved["valid_scores"]) == 10
+    rows = evaluate.table1_rows(result)
+    assert "225 +- 2" in rows[1] and rows[2].startswith("Adversarial nets (this run)")
+
+
+def test_the_exported_generator_and_a_samples_file_score_alike(trained, tmp_path):
+    cfg, workdir = trained
+    from_export = evaluate.evaluate(cfg, saved_model=os.path.join(workdir, "export", "generator"), num_samples=100)
+    assert np.isfinite(from_export["mean"])
+    samples = np.random.default_rng(0).uniform(size=(50, 28, 28)).astype("float32")
+    np.save(tmp_path / "s.npy", samples)
+    from_file = evaluate.evaluate(cfg, samples_path=str(tmp_path / "s.npy"))
+    assert from_file["n_samples"] == 50
+
+
+@pytest.mark.parametrize("array,message", [
+    (np.zeros((5, 27, 28)), "does not flatten"),
+    (np.full((5, 784), 2.0), r"in \[0, 1\]"),
+])
+def test_bad_samples_files_are_refused(trained, tmp_path, array, message):
+    cfg, _ = trained
+    np.save(tmp_path / "bad.npy", array)
+    with pytest.raises(DataError, match=message):
+        evaluate.evaluate(cfg, samples_path=str(tmp_path / "bad.npy"))
+
+
+def test_cli_prints_the_table1_row(trained):
+    _, workdir = trained
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--workdir={workdir}", "--num_samples=100",
+                          "--num_sigmas=3"], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Adversarial nets (paper)       MNIST  225 +- 2" in out.stdout
+    assert "Adversarial nets (this run)" in out.stdout
+
+
+def test_cli_missing_samples_file_is_one_line(tmp_path, mnist_dir):
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path}/none.npy",
+                          f"--data_dir={mnist_dir}"], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 1 and "error: --samples" in out.stderr and "Traceback" not in out.stderr

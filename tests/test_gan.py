@@ -1,0 +1,125 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan.gan import GAN
+from keras_gan.networks import Discriminator, Generator
+from keras_gan.optimizers import MomentumSGD
+
+
+def make_gan(k_steps=1, update="alternating", generator_loss="non_saturating", noise="uniform", lr=0.05, d_irange=0.05):
+    generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), seed=1)
+    discriminator = Discriminator(maxout_units=(8,), num_pieces=2, irange=d_irange, seed=2)
+    gan = GAN(generator, discriminator, noise_dim=3, noise=noise, seed=3)
+    gan.compile(MomentumSGD(lr, 0.5), MomentumSGD(lr, 0.5), generator_loss=generator_loss, k_steps=k_steps, update=update)
+    gan.build()
+    gan.build_optimizers()
+    return gan
+
+
+def real_batch(n=64):
+    return np.full((n, 4, 4, 1), 0.9, "float32")
+
+
+def d_gap(gan, real):
+    z = gan.sample_noise(len(real), seed=tf.constant([7, 7], tf.int64))
+    d_real = tf.sigmoid(gan.discriminator(real)).numpy().mean()
+    d_fake = tf.sigmoid(gan.discriminator(gan.generator(z))).numpy().mean()
+    return d_real, d_fake
+
+
+def test_generator_and_discriminator_shapes():
+    gan = make_gan()
+    images = gan.generator(np.zeros((5, 3), "float32"))
+    assert images.shape == (5, 4, 4, 1)
+    assert 0.0 <= images.numpy().min() and images.numpy().max() <= 1.0
+    assert gan.discriminator(images).shape == (5, 1)
+
+
+def test_output_bias_from_marginals_starts_g_near_the_mean_image():
+    generator = Generator(image_shape=(2, 2, 1), hidden_units=(4,), hidden_activations=("relu",), irange=0.0)
+    generator(np.zeros((1, 3), "float32"))
+    means = np.array([0.1, 0.5, 0.9, 0.0])
+    generator.init_output_bias_from_marginals(means)
+    out = generator(np.zeros((1, 3), "float32")).numpy().reshape(-1)
+    np.testing.assert_allclose(out, np.clip(means, 1e-7, 1 - 1e-7), atol=1e-6)
+
+
+def test_a_discriminator_step_raises_d_x_minus_d_g_z():
+    gan = make_gan(lr=0.5)
+    real = real_batch()
+    before = d_gap(gan, real)
+    for _ in range(5):
+        gan._discriminator_step(real, 1.0)
+    after = d_gap(gan, real)
+    assert after[0] - after[1] > before[0] - before[1] + 1e-3
+
+
+def test_a_generator_step_raises_d_g_z():
+    gan = make_gan(lr=0.5, d_irange=0.5)
+    real = real_batch()
+    for _ in range(5):
+        gan._discriminator_step(real, 1.0)  # give D something to say
+    d_vars = [v.numpy() for v in gan.discriminator.trainable_variables]
+    before = d_gap(gan, real)[1]
+    for _ in range(3):
+        gan._generator_step(64, 1.0)
+    assert d_gap(gan, real)[1] > before + 1e-3
+    for old, new in zip(d_vars, gan.discriminator.trainable_variables):
+        np.testing.assert_array_equal(old, new.numpy())  # the G step leaves D alone
+
+
+@pytest.mark.parametrize("update,generator_loss", [("alternating", "minimax"), ("simultaneous", "non_saturating")])
+def test_train_step_updates_both_players_and_reports_metrics(update, generator_loss):
+    gan = make_gan(update=update, generator_loss=generator_loss)
+    g0 = gan.generator.trainable_variables[0].numpy().copy()
+    d0 = gan.discriminator.trainable_variables[0].numpy().copy()
+    logs = gan.train_step(tf.constant(real_batch(16)))
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "value"}
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    np.testing.assert_allclose(float(logs["d_loss"]), -0.5 * float(logs["value"]), rtol=1e-5)
+    assert not np.array_equal(g0, gan.generator.trainable_variables[0].numpy())
+    assert not np.array_equal(d0, gan.discriminator.trainable_variables[0].numpy())
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 1
+
+
+def test_k_steps_makes_k_discriminator_updates_on_their_own_minibatches():
+    gan = make_gan(k_steps=3)
+    seen = []
+    original = gan._discriminator_step
+    gan._discriminator_step = lambda batch, scale: (seen.append(batch.numpy()), original(batch, scale))[1]
+    batch = np.concatenate([np.full((4, 4, 4, 1), v, "float32") for v in (0.1, 0.5, 0.9)])
+    gan.train_step(tf.constant(batch))
+    assert [float(b.mean()) for b in seen] == pytest.approx([0.1, 0.5, 0.9])
+    assert int(gan.d_optimizer.iterations) == 3 and int(gan.g_optimizer.iterations) == 1
+
+
+def test_simultaneous_update_needs_k_1():
+    with pytest.raises(ValueError, match="k_steps=1"):
+        make_gan(k_steps=2, update="simultaneous")
+
+
+@pytest.mark.parametrize("noise,low,high,var", [("uniform", -np.sqrt(3), np.sqrt(3), 1.0), ("gaussian", -np.inf, np.inf, 1.0)])
+def test_noise_prior(noise, low, high, var):
+    gan = make_gan(noise=noise)
+    z = gan.sample_noise(20000).numpy()
+    assert z.shape == (20000, 3)
+    assert z.min() >= low and z.max() <= high
+    assert abs(z.var() - var) < 0.05 and abs(z.mean()) < 0.03
+    assert not np.array_equal(z, gan.sample_noise(20000).numpy())  # the stream advances
+
+
+def test_gan_trains_under_model_fit():
+    gan = make_gan()
+    history = gan.fit(real_batch(64), batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0])
+    assert int(gan.g_optimizer.iterations) == 4
+
+
+def test_networks_config_round_trip():
+    gan = make_gan()
+    clone = GAN.from_config(gan.get_config())
+    assert clone.generator.image_shape == (4, 4, 1)
+    assert clone.discriminator.maxout_units == (8,)
+    assert clone.noise_dim == 3

@@ -1,0 +1,73 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_gan.layers import Maxout, ScaledDropout
+
+
+def test_maxout_groups_contiguous_columns_like_pylearn2():
+    layer = Maxout(3, 4, kernel_initializer="random_normal", bias_initializer="random_normal")
+    x = np.random.default_rng(0).normal(size=(5, 7)).astype("float32")
+    out = layer(x).numpy()
+    z = x @ layer.kernel.numpy() + layer.bias.numpy()
+    expected = np.stack([z[:, u * 4:(u + 1) * 4].max(axis=1) for u in range(3)], axis=1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    # An interleaved grouping (column u + 3 * p) would give other values.
+    interleaved = z.reshape(5, 4, 3).max(axis=1)
+    assert not np.allclose(out, interleaved)
+
+
+def test_maxout_max_col_norm_bounds_every_column_after_an_update():
+    layer = Maxout(4, 3, kernel_initializer=keras.initializers.Constant(1.0), max_col_norm=0.5)
+    x = np.ones((2, 6), "float32")
+    layer(x)
+    optimizer = keras.optimizers.SGD(0.1)
+    optimizer.apply_gradients([(np.ones_like(layer.kernel.numpy()), layer.kernel), (np.zeros(12, "float32"), layer.bias)])
+    norms = np.linalg.norm(layer.kernel.numpy(), axis=0)
+    np.testing.assert_allclose(norms, 0.5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [dict(units=0, num_pieces=2), dict(units=3, num_pieces=0), dict(units=3, num_pieces=2, max_col_norm=-1.0)])
+def test_maxout_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match="Received"):
+        Maxout(**kwargs)
+
+
+def test_scaled_dropout_statistics_at_training_time():
+    layer = ScaledDropout(include_prob=0.8, scale=1.25, seed=1)
+    x = np.ones((2000, 50), "float32")
+    out = layer(x, training=True).numpy()
+    kept = out != 0
+    assert abs(kept.mean() - 0.8) < 0.01
+    np.testing.assert_allclose(out[kept], 1.25)
+    # Each example has its own mask.
+    assert (kept[0] != kept[1]).any()
+
+
+def test_scaled_dropout_is_identity_at_inference():
+    layer = ScaledDropout(include_prob=0.5, scale=2.0, seed=1)
+    x = np.random.default_rng(0).normal(size=(4, 9)).astype("float32")
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+
+
+@pytest.mark.parametrize("kwargs", [dict(include_prob=0.0, scale=1.0), dict(include_prob=1.5, scale=1.0), dict(include_prob=0.5, scale=0.0)])
+def test_scaled_dropout_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match="Received"):
+        ScaledDropout(**kwargs)
+
+
+def test_layers_survive_a_keras_file_round_trip(tmp_path):
+    inputs = keras.Input((10,))
+    h = ScaledDropout(0.8, 1.25, seed=3)(inputs)
+    h = Maxout(4, 3, max_col_norm=1.9365)(h)
+    model = keras.Model(inputs, keras.layers.Dense(1)(h))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    x = np.random.default_rng(0).normal(size=(3, 10)).astype("float32")
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+    maxout = [l for l in loaded.layers if isinstance(l, Maxout)][0]
+    dropout = [l for l in loaded.layers if isinstance(l, ScaledDropout)][0]
+    assert (maxout.units, maxout.num_pieces, maxout.max_col_norm) == (4, 3, 1.9365)
+    assert (dropout.include_prob, dropout.scale) == (0.8, 1.25)

@@ -1,0 +1,149 @@
+"""The whole path: flags -> training -> TensorBoard events -> SavedModel, and resume."""
+
+import dataclasses
+import glob
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+
+from keras_gan import train_lib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def scalar_events(workdir):
+    """{tag: [(step, value), ...]} and image tags, read with TensorBoard's own reader."""
+    scalars, images = {}, set()
+    for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
+        acc = event_accumulator.EventAccumulator(path, size_guidance={event_accumulator.TENSORS: 0})
+        acc.Reload()
+        for tag in acc.Tags()["tensors"]:
+            for event in acc.Tensors(tag):
+                value = np.frombuffer(event.tensor_proto.tensor_content, np.float32) if event.tensor_proto.tensor_content else event.tensor_proto.float_val
+                if event.tensor_proto.dtype == 1 and len(value) == 1:  # float scalar
+                    scalars.setdefault(tag, []).append((event.step, float(value[0])))
+                elif event.tensor_proto.dtype == 7:  # string: images are encoded PNGs, text the config
+                    images.add(tag)
+    return scalars, images
+
+
+def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    result = train_lib.train_and_evaluate(tiny_config, workdir, verbose=0)
+    assert result["step"] == 2 * 10  # 200 training images / batch 20, two epochs
+    scalars, strings = scalar_events(workdir)
+    for tag in ("d_loss", "g_loss", "d_real", "d_fake", "value", "learning_rate", "momentum",
+                "parzen/valid_log_likelihood"):
+        assert tag in scalars, tag
+    assert [s for s, _ in scalars["d_loss"]] == [5, 10, 15, 20]
+    assert {"samples", "config"} <= strings
+    assert all(0.0 <= v <= 1.0 for _, v in scalars["d_real"])
+    assert os.path.exists(os.path.join(workdir, "checkpoints", "ckpt-20.index"))
+    # The export loads in a process that never imports keras_gan.
+    script = textwrap.dedent(f"""
+        import sys, tensorflow as tf
+        loaded = tf.saved_model.load({result['export_path']!r})
+        images = loaded.signatures["serving_default"](noise=tf.zeros([3, 8]))["images"]
+        assert images.shape == (3, 28, 28, 1), images.shape
+        assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+        a, b = loaded.sample(5, 11)["images"], loaded.sample(5, 11)["images"]
+        assert a.shape == (5, 28, 28, 1) and bool(tf.reduce_all(a == b))
+        assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
+        assert "keras_gan" not in sys.modules
+        print("ok")
+    """)
+    env = {**os.environ, "PYTHONPATH": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_running_again_resumes_the_step_counter(tiny_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    first = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
+    assert first["step"] == 10
+    second = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir, verbose=0)
+    assert second["step"] == 30
+    steps = [s for s, _ in scalar_events(workdir)[0]["d_loss"]]
+    assert steps == sorted(steps) and steps[-1] == 30 and len(steps) == len(set(steps))
+
+
+def test_resume_is_exact(tiny_config, tmp_path):
+    """A run stopped and resumed ends with the same weights as one that was not."""
+    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2)
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "straight"), verbose=0)
+    train_lib.train_and_evaluate(dataclasses.replace(cfg, max_steps=7), str(tmp_path / "resumed"), verbose=0)
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
+    weights = []
+    for name in ("straight", "resumed"):
+        gan = train_lib.build_gan(cfg, (28, 28, 1), 200)
+        train_lib.restore_latest(gan, str(tmp_path / name))
+        weights.append([v.numpy() for v in gan.generator.variables])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_workdir_of_another_architecture_is_refused_and_left_alone(tiny_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
+    before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
+    with pytest.raises(train_lib.TrainingError, match="another architecture"):
+        train_lib.train_and_evaluate(dataclasses.replace(tiny_config, d_maxout_units=(8, 8)), workdir, verbose=0)
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoint(tiny_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
+    checkpoints = os.path.join(workdir, "checkpoints")
+    with pytest.raises(train_lib.TrainingError, match="non-finite at step"):
+        train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=2, parzen_every=0, learning_rate=1e30), workdir, verbose=0)
+    assert sorted(f for f in os.listdir(checkpoints) if f.endswith(".index")) == ["ckpt-10.index"]
+
+
+def run_cli(*args, cwd=REPO):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_cli_trains_from_a_flagfile(mnist_dir, tmp_path):
+    out = run_cli("keras_gan.train", "--flagfile=flags/mnist.cfg", f"--data_dir={mnist_dir}", "--epochs=1",
+                  "--g_hidden_units=16,16", "--d_maxout_units=8,8", "--batch_size=50", "--parzen_every=0",
+                  f"--workdir={tmp_path / 'run'}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Exported the generator" in out.stdout
+    assert os.path.isdir(tmp_path / "run" / "export" / "generator")
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["learning_rate"] == 0.1 and config["lr_decay_factor"] == 1.000004 and config["d_input_scale"] == 1.25
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("--batch_size=0", "batch_size"),
+    ("--k_steps=0", "k_steps"),
+    ("--noise=cauchy", "noise"),
+    ("--update=simultaneous --k_steps=2", "--update=simultaneous needs --k_steps=1"),
+    ("--flagfile=flags/no_such.cfg", "no_such.cfg"),
+])
+def test_cli_bad_flag_is_one_clear_error(flag, message, tmp_path):
+    out = run_cli("keras_gan.train", *flag.split(), f"--workdir={tmp_path}")
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_cli_corrupt_idx_is_one_clear_error(mnist_dir, tmp_path):
+    import shutil
+
+    data_dir = tmp_path / "mnist"
+    shutil.copytree(mnist_dir, data_dir)
+    (data_dir / "t10k-images-idx3-ubyte.gz").write_bytes(b"garbage")
+    out = run_cli("keras_gan.train", f"--data_dir={data_dir}", f"--workdir={tmp_path / 'run'}")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "t10k-images-idx3-ubyte.gz: not a gzip file" in out.stderr
+    assert "Traceback" not in out.stderr
