@@ -27,11 +27,24 @@ def _field(default, help, lower=None, upper=None, choices=None):
 @dataclasses.dataclass
 class Config:
     # The experiment.
-    dataset: str = _field("mnist", "Data set to train on.", choices=("mnist",))
+    dataset: str = _field("mnist", "Data set to train on.", choices=("mnist", "tfd", "cifar10", "folder"))
     data_dir: Optional[str] = _field(
         None,
-        "Folder with the data set's own files (MNIST: the four IDX .gz files). "
-        "Without it the data comes from tensorflow-datasets, which downloads.",
+        "Folder with the data set's own files (mnist: the four IDX .gz files; tfd: TFD_48x48.mat; "
+        "cifar10: the binary release; folder: any images). Without it mnist and cifar10 come from "
+        "tensorflow-datasets, which downloads.",
+    )
+    tfd_fold: int = _field(0, "TFD fold (0..4) whose splits are used.", lower=0, upper=4)
+    tfd_split: str = _field(
+        "unlabeled", "TFD split to train on (the release: unlabeled).",
+        choices=("unlabeled", "train", "valid", "test", "full_train"),
+    )
+    tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96)
+    image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4)
+    channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3)
+    preprocess: str = _field(
+        "unit", "unit: pixels in [0, 1]. gcn: global contrast normalization, scale 55 (the release's CIFAR-10).",
+        choices=("unit", "gcn"),
     )
     seed: int = _field(0, "Seed for weights, data order, noise and dropout.", lower=0)
     epochs: int = _field(100, "Epochs to train (one epoch = one pass over the training split).", lower=1)
@@ -60,6 +73,16 @@ class Config:
     )
     noise_dim: int = _field(100, "Dimension of the noise z.", lower=1)
     # The generator.
+    g_architecture: str = _field(
+        "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
+        "transposed convolution to the image (the CIFAR-10 conv model).", choices=("mlp", "conv"),
+    )
+    g_conv_shape: tuple = _field((10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer.")
+    g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1)
+    g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1)
+    g_output_sparse_init: int = _field(
+        0, "If > 0, the output layer starts with this many N(0, 1) nonzero weights per unit (the TFD release).", lower=0
+    )
     g_hidden_units: tuple = _field((1200, 1200), "Generator hidden layer widths.")
     g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
     g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
@@ -67,11 +90,22 @@ class Config:
         "sigmoid", "Generator output activation.", choices=("sigmoid", "linear")
     )
     g_irange: float = _field(0.05, "Generator weights start uniform in [-irange, irange].", lower=0.0)
+    g_output_irange: float = _field(0.0, "Output layer weights start uniform in [-x, x] (0: g_irange).", lower=0.0)
     g_max_col_norm: float = _field(0.0, "Column-norm bound on generator weights (0: none).", lower=0.0)
     g_bias_from_marginals: bool = _field(
         True, "Start the sigmoid output bias at log(m / (1 - m)) of the training pixel means."
     )
     # The discriminator.
+    d_architecture: str = _field(
+        "mlp", "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
+        choices=("mlp", "conv"),
+    )
+    d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
+    d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1)
+    d_conv_kernels: tuple = _field((8, 8, 5), "conv discriminator: kernel size of each convolution.")
+    d_conv_pads: tuple = _field((4, 3, 3), "conv discriminator: zero padding of each convolution.")
+    d_conv_pool_sizes: tuple = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
+    d_conv_pool_strides: tuple = _field((2, 2, 2), "conv discriminator: max-pool stride after each convolution.")
     d_maxout_units: tuple = _field((240, 240), "Discriminator maxout layer widths.")
     d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1)
     d_irange: float = _field(0.005, "Discriminator weights start uniform in [-irange, irange].", lower=0.0)
@@ -133,6 +167,18 @@ class Config:
                 raise ConfigError(f"--{name} must be in (0, 1]; got {getattr(self, name)}")
         if self.update == "simultaneous" and self.k_steps != 1:
             raise ConfigError(f"--update=simultaneous needs --k_steps=1; got --k_steps={self.k_steps}")
+        if self.tfd_size not in (48, 96):
+            raise ConfigError(f"--tfd_size must be 48 or 96; got {self.tfd_size}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"--channels must be 1 or 3; got {self.channels}")
+        conv = (self.d_conv_channels, self.d_conv_kernels, self.d_conv_pads, self.d_conv_pool_sizes, self.d_conv_pool_strides)
+        if len({len(c) for c in conv}) != 1 or any(v < 1 for c in conv for v in c if c is not self.d_conv_pads):
+            raise ConfigError(
+                "--d_conv_channels, --d_conv_kernels, --d_conv_pads, --d_conv_pool_sizes and --d_conv_pool_strides "
+                "must be lists of the same length with positive values"
+            )
+        if len(self.g_conv_shape) != 3 or min(self.g_conv_shape) < 1:
+            raise ConfigError(f"--g_conv_shape must be height,width,channels; got {self.g_conv_shape}")
         if self.momentum_saturate <= self.momentum_start:
             raise ConfigError(
                 f"--momentum_saturate must be after --momentum_start; got {self.momentum_saturate} "
@@ -146,7 +192,9 @@ class Config:
     def architecture(self):
         """The settings that fix the shapes of the weights: a checkpoint made
         under other values cannot be resumed."""
-        names = ("dataset", "noise_dim", "g_hidden_units", "d_maxout_units", "d_num_pieces")
+        names = ("dataset", "tfd_size", "image_size", "channels", "noise_dim", "g_architecture", "g_hidden_units",
+                 "g_conv_shape", "g_conv_kernel", "g_conv_stride", "d_architecture", "d_conv_channels",
+                 "d_conv_pieces", "d_conv_kernels", "d_maxout_units", "d_num_pieces")
         return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}
 
 
@@ -163,7 +211,11 @@ def load_run_config(workdir):
     return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in names})
 
 
-_LIST_TYPES = {"g_hidden_units": int, "d_maxout_units": int, "g_hidden_biases": float, "g_hidden_activations": str}
+_LIST_TYPES = {
+    "g_hidden_units": int, "d_maxout_units": int, "g_hidden_biases": float, "g_hidden_activations": str,
+    "g_conv_shape": int, "d_conv_channels": int, "d_conv_kernels": int, "d_conv_pads": int,
+    "d_conv_pool_sizes": int, "d_conv_pool_strides": int,
+}
 
 
 def define_flags(flag_values=flags.FLAGS, exclude=()):

@@ -9,12 +9,13 @@ the release) from `numpy.logspace(-1, 0, 10)`; the mean over the test split
 and its standard error are reported beside the paper's row (section 5).
 """
 
+import dataclasses
 import json
 import os
 
 import numpy as np
 
-PAPER_TABLE1 = {"mnist": (225.0, 2.0)}
+PAPER_TABLE1 = {"mnist": (225.0, 2.0), "tfd": (2057.0, 26.0)}
 _ROW = "{:<30} {:<6} {}"
 
 
@@ -48,11 +49,13 @@ def _samples_from_saved_model(path, count, seed):
 
 
 def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples=10000, valid_images=1000,
-             sigmas=None, seed=0, output=None):
+             sigmas=None, seed=0, output=None, folds=None):
     """Scores one generator with the paper's protocol; returns the result dict.
 
     Exactly one of `workdir` (its latest checkpoint), `saved_model` or
-    `samples_path` gives the samples; `cfg` names the data set.
+    `samples_path` gives the samples; `cfg` names the data set. For TFD,
+    `folds` (e.g. range(5)) scores each fold with its own sigma and reports
+    the mean and standard error across folds (`result["per_fold"]` holds each).
     """
     from keras_gan import data as data_lib
     from keras_gan import parzen
@@ -73,11 +76,25 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
             raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to evaluate")
         step = int(gan.g_optimizer.iterations.numpy())
         samples, source = train_lib.generate(gan, num_samples, seed=seed), checkpoint
-    valid = splits.valid if not valid_images else splits.valid[:valid_images]
-    result = parzen.evaluate(
-        samples, data_lib.to_float(valid), data_lib.to_float(splits.test),
-        sigmas=parzen.PAPER_SIGMAS if sigmas is None else sigmas,
-    ).to_dict()
+    sigmas = parzen.PAPER_SIGMAS if sigmas is None else sigmas
+    preprocessing = data_lib.Preprocessing(cfg.preprocess, splits.train)
+
+    def score(fold_splits):
+        valid = fold_splits.valid if not valid_images else fold_splits.valid[:valid_images]
+        to_model = lambda images: preprocessing.forward(data_lib.to_float(images)).numpy()  # noqa: E731
+        return parzen.evaluate(samples, to_model(valid), to_model(fold_splits.test), sigmas=sigmas).to_dict()
+
+    if cfg.dataset == "tfd" and folds is not None:
+        # Table 1's TFD protocol: sigma chosen on each fold's valid split, the
+        # mean over its test split; mean and standard error across folds.
+        per_fold = [score(splits if f == cfg.tfd_fold else data_lib.load(dataclasses.replace(cfg, tfd_fold=f)))
+                    for f in folds]
+        means = np.array([r["mean"] for r in per_fold])
+        result = {"mean": float(means.mean()), "se": float(means.std() / np.sqrt(len(means))),
+                  "sigma": None, "folds": list(folds),
+                  "per_fold": per_fold, "n_samples": len(samples)}
+    else:
+        result = score(splits)
     result.update(dataset=cfg.dataset, source=source, checkpoint_step=step)
     if output:
         tmp = f"{output}.tmp"
@@ -89,7 +106,8 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
 
         with tf.summary.create_file_writer(workdir).as_default(step=step):
             tf.summary.scalar("parzen/test_log_likelihood", result["mean"])
-            tf.summary.scalar("parzen/sigma", result["sigma"])
+            if result["sigma"] is not None:
+                tf.summary.scalar("parzen/sigma", result["sigma"])
     return result
 
 
@@ -99,9 +117,12 @@ def table1_rows(result):
     if result["dataset"] in PAPER_TABLE1:
         mean, se = PAPER_TABLE1[result["dataset"]]
         lines.append(_ROW.format("Adversarial nets (paper)", result["dataset"].upper(), f"{mean:.0f} +- {se:.0f}"))
+    sigma = f"sigma={result['sigma']:.4g}" if "per_fold" not in result else (
+        "folds " + ",".join(map(str, result["folds"])) + ", sigma per fold " +
+        ",".join(f"{r['sigma']:.3g}" for r in result["per_fold"]))
     lines.append(_ROW.format(
         "Adversarial nets (this run)", result["dataset"].upper(),
-        f"{result['mean']:.1f} +- {result['se']:.1f}  (sigma={result['sigma']:.4g})",
+        f"{result['mean']:.1f} +- {result['se']:.1f}  ({sigma})",
     ))
     return lines
 
@@ -130,10 +151,17 @@ def main(argv):
             raise config.ConfigError(f"--sigma_min must be below --sigma_max; got {FLAGS.sigma_min} >= {FLAGS.sigma_max}")
         sigmas = np.logspace(np.log10(FLAGS.sigma_min), np.log10(FLAGS.sigma_max), FLAGS.num_sigmas)
         output = FLAGS.output or (os.path.join(FLAGS.workdir, "parzen.json") if FLAGS.workdir else None)
+        folds = None
+        if cfg.dataset == "tfd":
+            folds = range(5) if FLAGS.tfd_fold < 0 else [FLAGS.tfd_fold]
+            cfg.tfd_fold = folds[0]
+        valid_images = FLAGS.valid_images
+        if valid_images is None:  # the release: 1,000 MNIST digits, TFD's whole valid split
+            valid_images = 0 if cfg.dataset == "tfd" else 1000
         result = evaluate(
             cfg, workdir=FLAGS.workdir, saved_model=FLAGS.saved_model, samples_path=FLAGS.samples,
-            num_samples=FLAGS.num_samples, valid_images=FLAGS.valid_images, sigmas=sigmas,
-            seed=FLAGS.seed, output=output,
+            num_samples=FLAGS.num_samples, valid_images=valid_images, sigmas=sigmas,
+            seed=FLAGS.seed, output=output, folds=folds,
         )
         print("\n".join(table1_rows(result)))
         if output:
@@ -148,10 +176,12 @@ def run():
     flags.DEFINE_string("workdir", None, "A keras_gan run folder: its latest checkpoint is evaluated.")
     flags.DEFINE_string("saved_model", None, "An exported generator (SavedModel) to evaluate instead.")
     flags.DEFINE_string("samples", None, "A .npy array of images in [0, 1] from any model, to evaluate instead.")
-    flags.DEFINE_enum("dataset", "mnist", ["mnist"], "Data set whose splits are used (default: the run's).")
+    flags.DEFINE_enum("dataset", "mnist", ["mnist", "tfd", "cifar10", "folder"], "Data set whose splits are used (default: the run's).")
+    flags.DEFINE_integer("tfd_fold", -1, "TFD: the fold to score (-1: all five, the paper's protocol).", lower_bound=-1, upper_bound=4)
     flags.DEFINE_string("data_dir", None, "Folder with the data set's files (default: the run's, else tfds).")
     flags.DEFINE_integer("num_samples", 10000, "Generator samples used as kernel centres.", lower_bound=1)
-    flags.DEFINE_integer("valid_images", 1000, "Validation images sigma is chosen on (0: all).", lower_bound=0)
+    flags.DEFINE_integer("valid_images", None, "Validation images sigma is chosen on (0: all; default: 1,000 for "
+                         "MNIST as the release, all for TFD).", lower_bound=0)
     flags.DEFINE_float("sigma_min", 0.1, "Smallest sigma of the grid.", lower_bound=1e-6)
     flags.DEFINE_float("sigma_max", 1.0, "Largest sigma of the grid.", lower_bound=1e-6)
     flags.DEFINE_integer("num_sigmas", 10, "Sigmas in the grid (log-spaced).", lower_bound=1)

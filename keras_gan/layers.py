@@ -173,3 +173,103 @@ class ScaledDropout(keras.layers.Layer):
             "scale": self.scale,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class MaxoutConv2D(keras.layers.Layer):
+    """Maxout convolution: a convolution with `filters * num_pieces` output
+    channels, and each output channel `u` the maximum over the contiguous
+    channels `[u * num_pieces, (u + 1) * num_pieces)` (grouped like `Maxout`).
+
+    Args:
+        filters: Positive integer, output channels.
+        num_pieces: Positive integer, linear pieces per channel.
+        kernel_size: Integer, square kernel size.
+        pad: Non-negative integer, zeros added on every side before the
+            convolution (pylearn2's explicit `pad`); the convolution is "valid".
+        kernel_initializer, bias_initializer: Initializers.
+        max_kernel_norm: Optional bound on the L2 norm of each filter.
+
+    Call arguments:
+        inputs: A 4D tensor `(batch_size, height, width, channels)`.
+
+    Input shape:
+        `(batch_size, height, width, channels)`.
+
+    Output shape:
+        `(batch_size, height + 2 pad - kernel_size + 1, width + 2 pad - kernel_size + 1, filters)`.
+    """
+
+    def __init__(self, filters, num_pieces, kernel_size, pad=0, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", max_kernel_norm=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, value, low in (("filters", filters, 1), ("num_pieces", num_pieces, 1),
+                                 ("kernel_size", kernel_size, 1), ("pad", pad, 0)):
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"`{name}` must be an integer >= {low}. Received: {name}={value}")
+        self.filters, self.num_pieces, self.kernel_size, self.pad = filters, num_pieces, kernel_size, pad
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.max_kernel_norm = max_kernel_norm
+        self.conv = keras.layers.Conv2D(
+            filters * num_pieces, kernel_size, padding="valid",
+            kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer,
+            kernel_constraint=keras.constraints.MaxNorm(max_kernel_norm, axis=(0, 1, 2)) if max_kernel_norm else None,
+        )
+
+    def build(self, input_shape):
+        h, w, c = input_shape[1:]
+        padded = (input_shape[0], None if h is None else h + 2 * self.pad, None if w is None else w + 2 * self.pad, c)
+        self.conv.build(padded)
+
+    def call(self, inputs):
+        if self.pad:
+            p = self.pad
+            inputs = ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]])
+        z = self.conv(inputs)
+        shape = ops.shape(z)
+        z = ops.reshape(z, (shape[0], shape[1], shape[2], self.filters, self.num_pieces))
+        return ops.max(z, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        out = lambda d: None if d is None else d + 2 * self.pad - self.kernel_size + 1  # noqa: E731
+        return (b, out(h), out(w), self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "num_pieces": self.num_pieces,
+            "kernel_size": self.kernel_size,
+            "pad": self.pad,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "max_kernel_norm": self.max_kernel_norm,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class SparseInit(keras.initializers.Initializer):
+    """pylearn2's `sparse_init`: each unit (column) starts with `num_nonzero`
+    N(0, 1) weights on randomly chosen inputs, the others zero."""
+
+    def __init__(self, num_nonzero, seed=None):
+        if not isinstance(num_nonzero, int) or num_nonzero < 1:
+            raise ValueError(f"`num_nonzero` must be a positive integer. Received: num_nonzero={num_nonzero}")
+        self.num_nonzero = num_nonzero
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        import numpy as np
+
+        rows, cols = shape
+        rng = np.random.default_rng(self.seed)
+        w = np.zeros((rows, cols), np.float32)
+        k = min(self.num_nonzero, rows)
+        for col in range(cols):
+            w[rng.choice(rows, k, replace=False), col] = rng.normal(size=k)
+        return ops.convert_to_tensor(w, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {"num_nonzero": self.num_nonzero, "seed": self.seed}

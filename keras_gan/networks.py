@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan.layers import Maxout, ScaledDropout
+from keras_gan.layers import Maxout, MaxoutConv2D, ScaledDropout, SparseInit
 
 
 def _uniform(irange, seed):
@@ -34,6 +34,10 @@ class Generator(keras.Model):
         output_activation: "sigmoid" for pixels in [0, 1], "linear" otherwise.
         irange: Weights start uniform in `[-irange, irange]`.
         max_col_norm: Optional column-norm bound for every layer.
+        output_sparse_init: If set, the output layer starts with this many
+            N(0, 1) nonzero weights per unit (pylearn2's `sparse_init`).
+        output_irange: If set, the output layer's weights start uniform in
+            `[-output_irange, output_irange]` instead of `irange`.
         seed: Optional integer seed for the initial weights.
 
     Call arguments:
@@ -52,6 +56,8 @@ class Generator(keras.Model):
         output_activation="sigmoid",
         irange=0.05,
         max_col_norm=None,
+        output_sparse_init=None,
+        output_irange=None,
         seed=None,
         **kwargs,
     ):
@@ -72,6 +78,8 @@ class Generator(keras.Model):
         self.output_activation = output_activation
         self.irange = irange
         self.max_col_norm = max_col_norm
+        self.output_sparse_init = output_sparse_init
+        self.output_irange = output_irange
         self.seed = seed
         constraint = (
             keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
@@ -89,10 +97,16 @@ class Generator(keras.Model):
                 zip(hidden_units, hidden_activations, hidden_biases)
             )
         ]
-        self.out = keras.layers.Dense(
+        self.out = self._output_layer(constraint)
+
+    def _output_layer(self, constraint):
+        seed = _seed(self.seed, len(self.hidden_units))
+        initializer = (SparseInit(self.output_sparse_init, seed) if self.output_sparse_init
+                       else _uniform(self.output_irange or self.irange, seed))
+        return keras.layers.Dense(
             math.prod(self.image_shape),
-            activation=output_activation,
-            kernel_initializer=_uniform(irange, _seed(seed, len(hidden_units))),
+            activation=self.output_activation,
+            kernel_initializer=initializer,
             kernel_constraint=constraint,
             name="y",
         )
@@ -130,8 +144,59 @@ class Generator(keras.Model):
             "output_activation": self.output_activation,
             "irange": self.irange,
             "max_col_norm": self.max_col_norm,
+            "output_sparse_init": self.output_sparse_init,
+            "output_irange": self.output_irange,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ConvGenerator(Generator):
+    """The release's convolutional CIFAR-10 generator: the dense hidden layers
+    of `Generator`, the last one reshaped to `conv_shape` (height, width,
+    channels), then a transposed convolution with `conv_kernel` and
+    `conv_stride` to the image (10 x 10 x 80 -> kernel 5, stride 3 -> 32 x 32 x 3).
+
+    Args:
+        conv_shape, conv_kernel, conv_stride: As above.
+        **kwargs: As `Generator`.
+    """
+
+    def __init__(self, conv_shape=(10, 10, 80), conv_kernel=5, conv_stride=3, **kwargs):
+        self.conv_shape = tuple(int(d) for d in conv_shape)
+        self.conv_kernel = int(conv_kernel)
+        self.conv_stride = int(conv_stride)
+        super().__init__(**kwargs)
+        if self.hidden_units[-1] != math.prod(self.conv_shape):
+            raise ValueError(
+                f"The last hidden layer ({self.hidden_units[-1]} units) must reshape to conv_shape "
+                f"{self.conv_shape} ({math.prod(self.conv_shape)} units). Received: conv_shape={self.conv_shape}"
+            )
+        size = [(d - 1) * self.conv_stride + self.conv_kernel for d in self.conv_shape[:2]]
+        if tuple(size) != self.image_shape[:2]:
+            raise ValueError(
+                f"A transposed convolution (kernel {self.conv_kernel}, stride {self.conv_stride}) of a "
+                f"{self.conv_shape[0]} x {self.conv_shape[1]} map gives {size[0]} x {size[1]} images, not "
+                f"{self.image_shape[0]} x {self.image_shape[1]}. Received: image_shape={self.image_shape}"
+            )
+
+    def _output_layer(self, constraint):
+        return keras.layers.Conv2DTranspose(
+            self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
+            activation=self.output_activation,
+            kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, len(self.hidden_units))),
+            name="y",
+        )
+
+    def call(self, z, training=False):
+        h = z
+        for layer in self.hidden:
+            h = layer(h)
+        return self.out(ops.reshape(h, (-1, *self.conv_shape)))
+
+    def get_config(self):
+        return {**super().get_config(), "conv_shape": self.conv_shape, "conv_kernel": self.conv_kernel,
+                "conv_stride": self.conv_stride}
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -231,3 +296,57 @@ class Discriminator(keras.Model):
             "hidden_scale": self.hidden_scale,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ConvDiscriminator(Discriminator):
+    """The release's convolutional CIFAR-10 discriminator: maxout convolution
+    layers, each followed by max pooling, then the maxout layers and sigmoid
+    unit of `Discriminator`. Every layer's input goes through `ScaledDropout`.
+
+    Args:
+        conv_channels, conv_kernels, conv_pads, pool_sizes, pool_strides:
+            One entry per maxout convolution layer.
+        conv_pieces: Pieces per maxout convolution channel.
+        **kwargs: As `Discriminator`.
+    """
+
+    def __init__(self, conv_channels=(32, 32, 192), conv_pieces=2, conv_kernels=(8, 8, 5), conv_pads=(4, 3, 3),
+                 pool_sizes=(4, 4, 2), pool_strides=(2, 2, 2), **kwargs):
+        super().__init__(**kwargs)
+        self.conv_channels = tuple(int(c) for c in conv_channels)
+        self.conv_pieces = int(conv_pieces)
+        self.conv_kernels = tuple(int(k) for k in conv_kernels)
+        self.conv_pads = tuple(int(p) for p in conv_pads)
+        self.pool_sizes = tuple(int(p) for p in pool_sizes)
+        self.pool_strides = tuple(int(p) for p in pool_strides)
+        n = len(self.conv_channels)
+        if not n == len(self.conv_kernels) == len(self.conv_pads) == len(self.pool_sizes) == len(self.pool_strides):
+            raise ValueError("conv_channels, conv_kernels, conv_pads, pool_sizes and pool_strides must have the "
+                             f"same length. Received: conv_channels={self.conv_channels}, conv_kernels="
+                             f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
+                             f"pool_strides={self.pool_strides}")
+        self.convs = [
+            MaxoutConv2D(c, self.conv_pieces, k, pad=p, kernel_initializer=_uniform(self.irange, _seed(self.seed, 50 + i)),
+                         max_kernel_norm=self.max_col_norm, name=f"conv{i}")
+            for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
+        ]
+        self.pools = [keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
+                      for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))]
+        # The data input's dropout is the first conv's; every later layer gets the hidden one.
+        self.conv_dropouts = [self.dropouts[0]] + [
+            ScaledDropout(self.hidden_include_prob, self.hidden_scale, seed=_seed(self.seed, 200 + i), name=f"conv_drop{i + 1}")
+            for i in range(n)
+        ]
+        self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]
+
+    def call(self, x, training=False):
+        h = x
+        for dropout, conv, pool in zip(self.conv_dropouts, self.convs, self.pools):
+            h = pool(conv(dropout(h, training=training)))
+        return super().call(h, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "conv_channels": self.conv_channels, "conv_pieces": self.conv_pieces,
+                "conv_kernels": self.conv_kernels, "conv_pads": self.conv_pads, "pool_sizes": self.pool_sizes,
+                "pool_strides": self.pool_strides}

@@ -22,7 +22,7 @@ from keras_gan import export as export_lib
 from keras_gan import parzen
 from keras_gan import summaries
 from keras_gan.gan import GAN
-from keras_gan.networks import Discriminator, Generator
+from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
 GRID_NOISE_SEED = (2014, 6)  # the fixed noise of the sample grids
@@ -34,7 +34,7 @@ class TrainingError(RuntimeError):
 
 def build_gan(config, image_shape, train_examples):
     """The experiment's GAN, compiled, with variables and optimizer slots created."""
-    generator = Generator(
+    g_kwargs = dict(
         image_shape=image_shape,
         hidden_units=config.g_hidden_units,
         hidden_activations=config.g_hidden_activations,
@@ -42,10 +42,17 @@ def build_gan(config, image_shape, train_examples):
         output_activation=config.g_output_activation,
         irange=config.g_irange,
         max_col_norm=config.g_max_col_norm or None,
+        output_sparse_init=config.g_output_sparse_init or None,
+        output_irange=config.g_output_irange or None,
         seed=config.seed,
         name="generator",
     )
-    discriminator = Discriminator(
+    if config.g_architecture == "conv":
+        generator = ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
+                                  conv_stride=config.g_conv_stride, **g_kwargs)
+    else:
+        generator = Generator(**g_kwargs)
+    d_kwargs = dict(
         maxout_units=config.d_maxout_units,
         num_pieces=config.d_num_pieces,
         irange=config.d_irange,
@@ -57,6 +64,13 @@ def build_gan(config, image_shape, train_examples):
         seed=config.seed + 1000,
         name="discriminator",
     )
+    if config.d_architecture == "conv":
+        discriminator = ConvDiscriminator(
+            conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
+            conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
+            pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **d_kwargs)
+    else:
+        discriminator = Discriminator(**d_kwargs)
     gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed)
     # Each D update reads one minibatch; G updates once per k of them.
     d_updates_per_epoch = train_examples // config.batch_size
@@ -110,8 +124,10 @@ def _check_architecture(config, workdir):
     if os.path.exists(path):
         with open(path) as f:
             found = json.load(f)
-        if found != wanted:
-            diff = ", ".join(f"{k}: {found.get(k)} there, {wanted.get(k)} here" for k in wanted if found.get(k) != wanted.get(k))
+        # Settings added in later versions are absent from older run folders.
+        differ = [k for k in wanted if k in found and found[k] != wanted[k]]
+        if differ:
+            diff = ", ".join(f"{k}: {found[k]} there, {wanted[k]} here" for k in differ)
             raise TrainingError(
                 f"{workdir} holds a run of another architecture ({diff}); refusing to resume or overwrite it. "
                 "Use another --workdir."
@@ -186,8 +202,12 @@ def train_and_evaluate(config, workdir, verbose=1):
         total_steps = min(total_steps, config.max_steps)
 
     strategy = tf.distribute.get_strategy()
-    with strategy.scope():
-        gan = build_gan(config, splits.image_shape, len(splits.train))
+    try:
+        with strategy.scope():
+            gan = build_gan(config, splits.image_shape, len(splits.train))
+    except ValueError as e:  # sizes that do not fit the data's images
+        raise TrainingError(f"the model does not fit --dataset={config.dataset}: {e}") from None
+    preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
 
@@ -209,9 +229,10 @@ def train_and_evaluate(config, workdir, verbose=1):
     step = int(gan.g_optimizer.iterations.numpy())
     writer = tf.summary.create_file_writer(workdir)
     summaries.write_config(writer, config.to_json(), step)
-    valid_float = data_lib.to_float(splits.valid[: config.parzen_valid])
+    valid_model_space = preprocessing.forward(data_lib.to_float(splits.valid[: config.parzen_valid])).numpy()
 
-    dataset = data_lib.training_dataset(splits.train, step_batch, config.seed, start_step=step)
+    dataset = data_lib.training_dataset(splits.train, step_batch, config.seed, start_step=step,
+                                        preprocessing=preprocessing)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     step_fn = tf.function(gan.train_step, jit_compile=True) if config.jit_compile else gan.train_step
 
@@ -229,14 +250,15 @@ def train_and_evaluate(config, workdir, verbose=1):
         return path
 
     def epoch_end(epoch):
-        grid = sample_images(gan, config.grid_size**2, GRID_NOISE_SEED)
+        grid = preprocessing.inverse(sample_images(gan, config.grid_size**2, GRID_NOISE_SEED))
         with writer.as_default(step=step):
             tf.summary.image("samples", summaries.image_grid(grid, config.grid_size, config.grid_size))
         if config.parzen_every and epoch % config.parzen_every == 0:
-            ll = parzen.log_likelihood(generate(gan, config.parzen_samples, seed=epoch), valid_float, config.parzen_sigma)
+            ll = parzen.log_likelihood(generate(gan, config.parzen_samples, seed=epoch), valid_model_space,
+                                       config.parzen_sigma)
             summaries.write_scalars(writer, step, {"parzen/valid_log_likelihood": float(ll.mean())})
             if verbose:
-                print(f"epoch {epoch}: Parzen estimate on {len(valid_float)} validation images "
+                print(f"epoch {epoch}: Parzen estimate on {len(valid_model_space)} validation images "
                       f"(sigma {config.parzen_sigma}, {config.parzen_samples} samples): {ll.mean():.1f}")
         return save(f"end of epoch {epoch}")
 

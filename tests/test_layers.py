@@ -71,3 +71,33 @@ def test_layers_survive_a_keras_file_round_trip(tmp_path):
     dropout = [l for l in loaded.layers if isinstance(l, ScaledDropout)][0]
     assert (maxout.units, maxout.num_pieces, maxout.max_col_norm) == (4, 3, 1.9365)
     assert (dropout.include_prob, dropout.scale) == (0.8, 1.25)
+
+
+def test_maxout_conv_groups_contiguous_channels_and_pads():
+    from keras_gan.layers import MaxoutConv2D
+
+    layer = MaxoutConv2D(3, 2, kernel_size=3, pad=1, kernel_initializer="random_normal", bias_initializer="random_normal")
+    x = np.random.default_rng(0).normal(size=(2, 5, 5, 4)).astype("float32")
+    out = layer(x).numpy()
+    assert out.shape == (2, 5, 5, 3)
+    z = layer.conv(np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)])).numpy()
+    np.testing.assert_allclose(out, np.stack([z[..., 2 * u:2 * u + 2].max(-1) for u in range(3)], -1), rtol=1e-5)
+    assert layer.compute_output_shape((None, 5, 5, 4)) == (None, 5, 5, 3)
+
+
+def test_maxout_conv_round_trip(tmp_path):
+    from keras_gan.layers import MaxoutConv2D
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, MaxoutConv2D(4, 2, 3, pad=2)(inputs))
+    model.save(tmp_path / "c.keras")
+    loaded = keras.saving.load_model(tmp_path / "c.keras")
+    x = np.random.default_rng(0).normal(size=(1, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_sparse_init_has_k_nonzero_weights_per_unit():
+    from keras_gan.layers import SparseInit
+
+    w = SparseInit(5, seed=0)((40, 7)).numpy()
+    assert ((w != 0).sum(axis=0) == 5).all()

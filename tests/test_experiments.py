@@ -1,0 +1,67 @@
+"""Every data set and model of the paper trains, samples in its own shape, exports and resumes."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan import evaluate, train_lib
+from keras_gan.config import Config
+from test_datasets import write_cifar, write_png, write_tfd
+
+TINY = dict(batch_size=10, epochs=1, g_hidden_units=(16, 16), d_maxout_units=(8, 8), d_num_pieces=2,
+            noise_dim=4, log_every=2, grid_size=2, parzen_every=0)
+# The CIFAR-10 conv model's shapes, narrowed: 10 x 10 x 2 -> kernel 5, stride 3 -> 32 x 32 x 3.
+TINY_CONV = dict(g_architecture="conv", g_hidden_units=(16, 200), g_hidden_activations=("relu", "sigmoid"),
+                 g_conv_shape=(10, 10, 2), g_output_activation="linear", d_architecture="conv",
+                 d_conv_channels=(4, 4, 8), d_maxout_units=(8,), preprocess="gcn", noise="gaussian")
+
+
+def export_shape(workdir):
+    loaded = tf.saved_model.load(os.path.join(workdir, "export", "generator"))
+    return tuple(loaded.sample(2)["images"].shape)
+
+
+def test_tfd_trains_exports_and_scores_every_fold(tmp_path):
+    write_tfd(tmp_path / "TFD_48x48.mat")
+    cfg = Config(dataset="tfd", data_dir=str(tmp_path), g_hidden_activations=("relu", "sigmoid"),
+                 g_hidden_biases=(0.0, -2.0), g_max_col_norm=1.9365, d_max_col_norm=1.9365, g_output_sparse_init=3,
+                 noise="gaussian", **TINY)
+    workdir = str(tmp_path / "run")
+    assert train_lib.train_and_evaluate(cfg, workdir, verbose=0)["step"] == 3  # 30 unlabeled images
+    assert export_shape(workdir) == (2, 48, 48, 1)
+    result = evaluate.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
+    means = [r["mean"] for r in result["per_fold"]]
+    assert len(means) == 5 and result["mean"] == pytest.approx(np.mean(means))
+    assert result["se"] == pytest.approx(np.std(means) / np.sqrt(5))
+    assert "TFD" in evaluate.table1_rows(result)[-1] and "2057 +- 26" in evaluate.table1_rows(result)[1]
+
+
+@pytest.mark.parametrize("extra", [dict(preprocess="gcn", g_output_activation="linear"), TINY_CONV])
+def test_cifar10_binary_trains_both_models(tmp_path, extra):
+    write_cifar(tmp_path / "cifar-10-batches-bin", per_file=10)
+    cfg = Config(dataset="cifar10", data_dir=str(tmp_path), **{**TINY, **extra})
+    workdir = str(tmp_path / "run")
+    result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    assert result["step"] == 4 and all(np.isfinite(v) for v in result["metrics"].values())
+    assert export_shape(workdir) == (2, 32, 32, 3)
+    resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, epochs=2), workdir, verbose=0)
+    assert resumed["step"] == 8
+
+
+def test_image_folder_trains_the_conv_model(tmp_path):
+    for i in range(25):
+        write_png(tmp_path / f"{i}.png", 10 * i, size=40)
+    cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=32, channels=3, **{**TINY, **TINY_CONV})
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
+    assert export_shape(str(tmp_path / "run")) == (2, 32, 32, 3)
+
+
+def test_a_conv_generator_that_cannot_make_the_images_is_a_clear_error(tmp_path):
+    for i in range(25):
+        write_png(tmp_path / f"{i}.png", i, size=20)
+    cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=20, **{**TINY, **TINY_CONV})
+    with pytest.raises(train_lib.TrainingError, match="gives 32 x 32 images, not 20 x 20"):
+        train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
