@@ -137,6 +137,21 @@ class Config:
     parzen_valid: int = _field(1000, "Validation images for the in-training Parzen estimate.", lower=1)
     parzen_sigma: float = _field(0.2, "Kernel width of the in-training Parzen estimate.", lower=0.0)
     jit_compile: bool = _field(False, "Compile the training step with XLA.")
+    # Beyond one device.
+    strategy: str = _field(
+        "auto", "tf.distribute strategy: auto (mirrored when several GPUs are visible, else default), default, "
+        "one_device, mirrored, multi_worker (reads TF_CONFIG) or tpu. --batch_size is the global batch.",
+        choices=("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+    )
+    tpu: str = _field("", "--strategy=tpu: the TPU's name or grpc:// address (empty: the local TPU).")
+    num_cpu_devices: int = _field(
+        0, "Split the CPU into this many logical devices (to try --strategy=mirrored without GPUs; 0: leave it).",
+        lower=0,
+    )
+    mixed_precision: str = _field(
+        "none", "Keras dtype policy: none (float32), mixed_float16 (with loss scaling) or mixed_bfloat16. "
+        "The generator still outputs float32 images.", choices=("none", "mixed_float16", "mixed_bfloat16"),
+    )
 
     def validate(self):
         """Raises `ConfigError` naming the first setting out of range."""

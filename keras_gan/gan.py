@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gan import losses
+from keras_gan.layers import replica_seed
 
 NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
 UPDATES = ("alternating", "simultaneous")
@@ -124,11 +125,7 @@ class GAN(keras.Model):
         stream, offset by the replica id so replicas draw independent noise.
         """
         if seed is None:
-            seed = tf.cast(self.noise_seed.next(), "int64")
-            context = tf.distribute.get_replica_context()
-            if context is not None:
-                replica = tf.cast(context.replica_id_in_sync_group, "int64")
-                seed = seed + tf.stack([replica * 1_000_003, tf.constant(0, "int64")])
+            seed = replica_seed(self.noise_seed)
         shape = (batch_size, self.noise_dim)
         if self.noise == "uniform":
             bound = math.sqrt(3.0)
@@ -149,7 +146,7 @@ class GAN(keras.Model):
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
-            scaled_loss = d_loss * scale
+            scaled_loss = self.d_optimizer.scale_loss(d_loss * scale)
         d_vars = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, d_vars), d_vars))
         return d_loss, real_logits, fake_logits
@@ -161,7 +158,7 @@ class GAN(keras.Model):
                 self.generator(self.sample_noise(batch_size), training=True), training=True
             )
             g_loss = self.generator_loss_fn(fake_logits)
-            scaled_loss = g_loss * scale
+            scaled_loss = self.g_optimizer.scale_loss(g_loss * scale)
         # Only G's weights are sources: D's weight gradients are never built.
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, g_vars), g_vars))
         return g_loss
@@ -177,7 +174,8 @@ class GAN(keras.Model):
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             # The release computes G's cost through the same dropout-masked pass.
             g_loss = self.generator_loss_fn(fake_logits)
-            scaled_d_loss, scaled_g_loss = d_loss * scale, g_loss * scale
+            scaled_d_loss = self.d_optimizer.scale_loss(d_loss * scale)
+            scaled_g_loss = self.g_optimizer.scale_loss(g_loss * scale)
         d_grads = tape.gradient(scaled_d_loss, d_vars)
         g_grads = tape.gradient(scaled_g_loss, g_vars)
         del tape

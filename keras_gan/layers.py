@@ -6,7 +6,23 @@ was applied in training the discriminator net".
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
+
+
+def replica_seed(seed_generator):
+    """The next stateless seed of `seed_generator`, made distinct per replica.
+
+    Every replica advances the same (checkpointed) generator state in step, so
+    without the replica id in the seed all replicas would draw the same noise
+    and dropout masks.
+    """
+    seed = tf.cast(seed_generator.next(), "int64")
+    context = tf.distribute.get_replica_context()
+    if context is not None:
+        replica = tf.cast(context.replica_id_in_sync_group, "int64")
+        seed = seed + tf.stack([replica * 1_000_003, tf.constant(0, "int64")])
+    return seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -158,7 +174,7 @@ class ScaledDropout(keras.layers.Layer):
         if not training or (self.include_prob == 1.0 and self.scale == 1.0):
             return inputs
         keep = ops.less(
-            keras.random.uniform(ops.shape(inputs), seed=self.seed_generator),
+            tf.random.stateless_uniform(ops.shape(inputs), replica_seed(self.seed_generator)),
             self.include_prob,
         )
         return ops.where(keep, inputs * self.scale, ops.zeros_like(inputs))

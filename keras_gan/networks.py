@@ -108,6 +108,7 @@ class Generator(keras.Model):
             activation=self.output_activation,
             kernel_initializer=initializer,
             kernel_constraint=constraint,
+            dtype="float32",  # images stay float32 under mixed precision
             name="y",
         )
 
@@ -185,6 +186,7 @@ class ConvGenerator(Generator):
             self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
             activation=self.output_activation,
             kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, len(self.hidden_units))),
+            dtype="float32",
             name="y",
         )
 
@@ -274,6 +276,7 @@ class Discriminator(keras.Model):
             kernel_constraint=(
                 keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
             ),
+            dtype="float32",  # logits stay float32 under mixed precision
             name="y",
         )
 

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan import data as data_lib
+from keras_gan import distribute
 from keras_gan import export as export_lib
 from keras_gan import parzen
 from keras_gan import summaries
@@ -77,7 +78,7 @@ def build_gan(config, image_shape, train_examples):
     g_updates_per_epoch = max(1, d_updates_per_epoch // config.k_steps)
 
     def optimizer(updates_per_epoch, name):
-        return MomentumSGD(
+        sgd = MomentumSGD(
             learning_rate=ExponentialDecayWithFloor(config.learning_rate, config.lr_decay_factor, config.min_lr),
             momentum=LinearMomentumRamp(
                 config.initial_momentum,
@@ -88,6 +89,8 @@ def build_gan(config, image_shape, train_examples):
             ),
             name=name,
         )
+        # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+        return keras.optimizers.LossScaleOptimizer(sgd) if config.mixed_precision == "mixed_float16" else sgd
 
     gan.compile(
         d_optimizer=optimizer(d_updates_per_epoch, "d_optimizer"),
@@ -152,12 +155,12 @@ def restore_latest(gan, workdir):
 
 
 @contextlib.contextmanager
-def _stop_on_signals():
+def _stop_on_signals(sigterm=True):
     """Turns SIGTERM/SIGINT into a flag checked at step boundaries."""
     received = []
     handlers = {}
     try:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if sigterm else (signal.SIGINT,):
             handlers[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
     except ValueError:  # not the main thread: leave signals alone
         pass
@@ -179,21 +182,64 @@ def generate(gan, count, seed=0, batch_size=1000):
     return np.concatenate(out, axis=0)
 
 
-def train_and_evaluate(config, workdir, verbose=1):
+def _restore(checkpoint, path):
+    try:
+        checkpoint.restore(path).assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise TrainingError(
+            f"{path} does not fit this model ({str(e).splitlines()[0][:200]}); refusing to resume. "
+            "Use another --workdir."
+        ) from None
+
+
+def _inner(optimizer):
+    """The optimizer under a `LossScaleOptimizer`, which has no momentum."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def make_strategy(config):
+    """`config.strategy` as a `tf.distribute.Strategy` (after splitting the CPU
+    into `config.num_cpu_devices` logical devices, if asked)."""
+    try:
+        distribute.configure_cpu_devices(config.num_cpu_devices)
+    except RuntimeError:
+        raise TrainingError("--num_cpu_devices must be set before TensorFlow initializes its devices") from None
+    try:
+        return distribute.make_strategy(config.strategy, config.tpu)
+    except ValueError as e:
+        raise TrainingError(str(e)) from None
+
+
+def train_and_evaluate(config, workdir, verbose=1, strategy=None):
     """Trains `config`'s experiment in `workdir`, resuming from its latest
     checkpoint, and exports the generator.
+
+    Args:
+        config: A `Config`.
+        workdir: The run folder.
+        verbose: 0 silent, 1 progress bar and messages.
+        strategy: A `tf.distribute.Strategy`; default: the one `config.strategy` names.
 
     Returns:
         A dict: final `step`, `epoch`, the last logged metrics, `steps_per_sec`
         of this process's training steps, `epoch_seconds` (wall time of each
         whole epoch this process ran), and the export path (None if stopped
-        early by a signal).
+        early by a signal or on a non-chief worker).
     """
     config.validate()
+    strategy = strategy or make_strategy(config)
+    chief = distribute.is_chief(strategy)
+    files = distribute.WorkerFiles(workdir, chief)
     splits = data_lib.load(config)
-    os.makedirs(workdir, exist_ok=True)
-    _check_architecture(config, workdir)
-    _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
+    if chief:
+        os.makedirs(workdir, exist_ok=True)
+        _check_architecture(config, workdir)
+        _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
+    if verbose and (strategy.num_replicas_in_sync > 1 or config.strategy != "auto"):
+        kind = ("MultiWorkerMirroredStrategy" if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+                else type(strategy).__name__)
+        print(f"Strategy: {kind} with {strategy.num_replicas_in_sync} replica(s); "
+              f"global batch {config.batch_size}")
 
     step_batch = config.batch_size * config.k_steps
     spe = data_lib.steps_per_epoch(len(splits.train), step_batch)
@@ -201,33 +247,33 @@ def train_and_evaluate(config, workdir, verbose=1):
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
 
-    strategy = tf.distribute.get_strategy()
+    previous_policy = keras.config.dtype_policy()
     try:
+        keras.config.set_dtype_policy("float32" if config.mixed_precision == "none" else config.mixed_precision)
         with strategy.scope():
             gan = build_gan(config, splits.image_shape, len(splits.train))
     except ValueError as e:  # sizes that do not fit the data's images
         raise TrainingError(f"the model does not fit --dataset={config.dataset}: {e}") from None
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
 
     checkpoint = make_checkpoint(gan)
-    manager = tf.train.CheckpointManager(
-        checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints
-    )
-    if manager.latest_checkpoint:
-        try:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
-            raise TrainingError(
-                f"{manager.latest_checkpoint} does not fit this model ({str(e).splitlines()[0][:200]}); "
-                "refusing to resume. Use another --workdir."
-            ) from None
+    manager = tf.train.CheckpointManager(checkpoint, files.path("checkpoints"), max_to_keep=config.keep_checkpoints)
+    # Every worker resumes from the chief's checkpoints.
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if latest:
+        _restore(checkpoint, latest)
         if verbose:
-            print(f"Resuming from {manager.latest_checkpoint} at step {int(gan.g_optimizer.iterations)}")
+            print(f"Resuming from {latest} at step {int(gan.g_optimizer.iterations.numpy())}")
+    preemption = None
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        preemption = tf.distribute.experimental.PreemptionCheckpointHandler(strategy.cluster_resolver, manager)
 
     step = int(gan.g_optimizer.iterations.numpy())
-    writer = tf.summary.create_file_writer(workdir)
+    writer = tf.summary.create_file_writer(files.path())
     summaries.write_config(writer, config.to_json(), step)
     valid_model_space = preprocessing.forward(data_lib.to_float(splits.valid[: config.parzen_valid])).numpy()
 
@@ -245,7 +291,8 @@ def train_and_evaluate(config, workdir, verbose=1):
         try:
             path = manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as e:
-            raise TrainingError(f"cannot write a checkpoint in {manager.directory} at step {step} ({reason}): {str(e).splitlines()[0]}") from None
+            raise TrainingError(f"cannot write a checkpoint in {manager.directory} at step {step} ({reason}): "
+                                f"{str(e).splitlines()[0]}") from None
         writer.flush()
         return path
 
@@ -266,7 +313,8 @@ def train_and_evaluate(config, workdir, verbose=1):
     trained_steps, train_seconds = 0, 0.0
     epoch_seconds, epoch_start = [], time.perf_counter()
     stopped_by = None
-    with _stop_on_signals() as signals:
+    # Under multi-worker training the preemption handler owns SIGTERM.
+    with _stop_on_signals(sigterm=preemption is None) as signals:
         progbar = None
         while step < total_steps:
             epoch, in_epoch = divmod(step, spe)
@@ -293,17 +341,18 @@ def train_and_evaluate(config, workdir, verbose=1):
             if step % config.log_every == 0 or step == total_steps:
                 scalars = dict(metrics)
                 scalars["learning_rate"] = float(gan.g_optimizer.learning_rate)
-                scalars["momentum"] = float(gan.g_optimizer.momentum)
+                scalars["momentum"] = float(_inner(gan.g_optimizer).momentum)
                 scalars["steps_per_sec"] = chunk / seconds
                 summaries.write_scalars(writer, step, scalars)
-            if progbar is not None:
-                progbar.update(step - epoch * spe, [*metrics.items(), ("steps/s", chunk / seconds)])
+            progbar.update(step - epoch * spe, [*metrics.items(), ("steps/s", chunk / seconds)])
             if step % spe == 0:
                 epoch_end(step // spe)
                 progbar = None
                 now = time.perf_counter()
                 epoch_seconds.append(now - epoch_start)
                 epoch_start = now
+            if preemption is not None:
+                preemption.save_checkpoint_if_preempted()
             if signals:
                 stopped_by = signal.Signals(signals[0]).name
                 path = save(f"stopped by {stopped_by}")
@@ -314,10 +363,11 @@ def train_and_evaluate(config, workdir, verbose=1):
 
     export_path = None
     if stopped_by is None:
-        export_path = export_lib.export_generator(gan, os.path.join(workdir, "export", "generator"))
-        if verbose:
+        export_path = export_lib.export_generator(gan, files.path("export", "generator"))
+        if verbose and chief:
             print(f"Exported the generator to {export_path}")
     writer.close()
+    files.cleanup()
     return {
         "step": step,
         "epoch": step / spe,
@@ -326,6 +376,6 @@ def train_and_evaluate(config, workdir, verbose=1):
         "steps_per_epoch": spe,
         # Wall time of each whole epoch, its summaries, samples and checkpoint included.
         "epoch_seconds": epoch_seconds,
-        "export_path": export_path,
+        "export_path": export_path if chief else None,
         "stopped_by": stopped_by,
     }

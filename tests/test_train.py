@@ -147,3 +147,18 @@ def test_cli_corrupt_idx_is_one_clear_error(mnist_dir, tmp_path):
     assert out.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "t10k-images-idx3-ubyte.gz: not a gzip file" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_trains_and_exports_float32_images(tiny_config, tmp_path, policy):
+    import tensorflow as tf
+
+    cfg = dataclasses.replace(tiny_config, epochs=1, parzen_every=0, mixed_precision=policy)
+    result = train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
+    assert all(np.isfinite(v) for v in result["metrics"].values())
+    loaded = tf.saved_model.load(result["export_path"])
+    images = loaded.sample(3)["images"]
+    assert images.dtype == tf.float32 and images.shape == (3, 28, 28, 1)
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was

@@ -114,10 +114,15 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
         batch = tf.cast(tf.gather(images, indices), tf.float32) / 255.0
         return preprocessing.forward(batch) if preprocessing is not None else batch
 
+    options = tf.data.Options()
+    # In memory there are no files to shard: under multi-worker training every
+    # worker builds the same batches and keeps its share of each.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return (
         tf.data.Dataset.range(start_epoch, 2**62)
         .flat_map(epoch_indices)
         .skip(offset)
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
     )
