@@ -137,6 +137,9 @@ class Config:
     parzen_valid: int = _field(1000, "Validation images for the in-training Parzen estimate.", lower=1)
     parzen_sigma: float = _field(0.2, "Kernel width of the in-training Parzen estimate.", lower=0.0)
     jit_compile: bool = _field(False, "Compile the training step with XLA.")
+    deterministic: bool = _field(
+        False, "TensorFlow op determinism: with the same --seed, runs give bit-identical weights (slower on GPU)."
+    )
     # Beyond one device.
     strategy: str = _field(
         "auto", "tf.distribute strategy: auto (mirrored when several GPUs are visible, else default), default, "

@@ -33,7 +33,8 @@ class _GeneratorModule(tf.Module):
         @tf.function
         def sample(count, seed=None):
             if seed is None:
-                seed = tf.random.uniform([], maxval=tf.int64.max, dtype=tf.int64)
+                # A seeded stateful op: fresh noise on every call, and allowed under op determinism.
+                seed = tf.random.uniform([], maxval=tf.int64.max, dtype=tf.int64, seed=2014)
             z = self._draw(tf.stack([tf.cast(count, tf.int32), dim]), tf.stack([tf.cast(seed, tf.int64), 0]))
             return {"images": self.generator(z, training=False), "noise": z}
 
@@ -51,6 +52,24 @@ class _GeneratorModule(tf.Module):
         return tf.random.stateless_normal(shape, seed)
 
 
+def recover_interrupted_export(path):
+    """Cleans up after an export killed midway: a half-written `.tmp-*` folder
+    is removed; a previous export moved aside (`.old-*`) while its successor
+    was not yet in place is put back."""
+    parent, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return
+    for entry in sorted(os.listdir(parent)):
+        full = os.path.join(parent, entry)
+        if entry.startswith(name + ".tmp-"):
+            shutil.rmtree(full, ignore_errors=True)
+        elif entry.startswith(name + ".old-"):
+            if os.path.exists(path):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
+                os.rename(full, path)
+
+
 def export_generator(gan, path):
     """Writes `gan.generator` as a SavedModel at `path`, atomically.
 
@@ -62,9 +81,9 @@ def export_generator(gan, path):
     path = os.path.abspath(path)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
+    recover_interrupted_export(path)
     tmp = f"{path}.tmp-{os.getpid()}"
     old = f"{path}.old-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
     module = _GeneratorModule(gan)
     tf.saved_model.save(
         module, tmp, signatures={"serving_default": module.serve, "sample": module.sample_with_seed}

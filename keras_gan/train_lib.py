@@ -227,22 +227,20 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
         early by a signal or on a non-chief worker).
     """
     config.validate()
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy = strategy or make_strategy(config)
     chief = distribute.is_chief(strategy)
     files = distribute.WorkerFiles(workdir, chief)
     splits = data_lib.load(config)
-    if chief:
-        os.makedirs(workdir, exist_ok=True)
-        _check_architecture(config, workdir)
-        _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
+    step_batch = config.batch_size * config.k_steps
+    spe = data_lib.steps_per_epoch(len(splits.train), step_batch)
     if verbose and (strategy.num_replicas_in_sync > 1 or config.strategy != "auto"):
         kind = ("MultiWorkerMirroredStrategy" if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
                 else type(strategy).__name__)
         print(f"Strategy: {kind} with {strategy.num_replicas_in_sync} replica(s); "
               f"global batch {config.batch_size}")
 
-    step_batch = config.batch_size * config.k_steps
-    spe = data_lib.steps_per_epoch(len(splits.train), step_batch)
     total_steps = config.epochs * spe
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
@@ -256,6 +254,10 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
         raise TrainingError(f"the model does not fit --dataset={config.dataset}: {e}") from None
     finally:
         keras.config.set_dtype_policy(previous_policy)
+    if chief:
+        os.makedirs(workdir, exist_ok=True)
+        _check_architecture(config, workdir)
+        _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
@@ -288,6 +290,11 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
             strategy.run(step_fn, args=(next(iterator),))
 
     def save(reason):
+        # A checkpoint is never written with non-finite weights: the last good one stays the latest.
+        for variable in gan.generator.trainable_variables + gan.discriminator.trainable_variables:
+            if not bool(tf.reduce_all(tf.math.is_finite(variable.value))):
+                raise TrainingError(f"weight {variable.path} became non-finite by step {step}; training stopped, "
+                                    f"the last checkpoint ({manager.latest_checkpoint}) is left as it was")
         try:
             path = manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as e:

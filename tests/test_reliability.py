@@ -1,0 +1,300 @@
+"""Nothing lost: real processes killed with SIGKILL and SIGTERM, a full disk,
+injected NaNs, determinism, and a corpus of bad inputs."""
+
+import dataclasses
+import glob
+import hashlib
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import write_idx
+from keras_gan import cli, train_lib
+from test_datasets import write_cifar, write_tfd
+from test_train import scalar_events
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+
+
+def train_command(mnist_dir, workdir, *extra):
+    return [sys.executable, "-m", "keras_gan.train", f"--data_dir={mnist_dir}", f"--workdir={workdir}",
+            "--epochs=8", "--batch_size=20", "--g_hidden_units=256,256", "--d_maxout_units=128,128",
+            "--log_every=2", "--parzen_every=0", "--grid_size=2", *extra]
+
+
+def latest_step(workdir):
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    return int(path.rsplit("-", 1)[1]) if path else 0
+
+
+def wait_for(predicate, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path):
+    """Killed at seeded random moments, during a checkpoint write and during the
+    export, the same command resumes from the last complete checkpoint."""
+    seed = int(os.environ.get("KILL_SEED", "2014"))
+    rng = random.Random(seed)
+    workdir = str(tmp_path / "run")
+    kill_points = ["random", "checkpoint", "random", "export", "random", "random"]
+    resumed_from = {}  # pid -> the checkpoint step that process started from
+    for point in kill_points:
+        before = latest_step(workdir)
+        proc = subprocess.Popen(train_command(mnist_dir, workdir), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=ENV, cwd=REPO)
+        if point == "checkpoint":
+            wait_for(lambda: glob.glob(os.path.join(workdir, "checkpoints", "*_temp*")), 60)
+        elif point == "export":
+            wait_for(lambda: glob.glob(os.path.join(workdir, "export", "generator.tmp-*")), 60)
+        else:
+            time.sleep(rng.uniform(3.0, 8.0))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        if before:
+            assert f"at step {before}" in out, (point, before, out[-500:])  # resumed from the last complete one
+        resumed_from[proc.pid] = before
+        after = latest_step(workdir)
+        assert after >= before, f"seed {seed}: checkpoint went back from {before} to {after} ({point})"
+        if after:
+            checkpoint = tf.train.Checkpoint()
+            assert tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
+            del checkpoint
+    before = latest_step(workdir)
+    final = subprocess.Popen(train_command(mnist_dir, workdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=ENV, cwd=REPO)
+    out, err = final.communicate(timeout=300)
+    resumed_from[final.pid] = before
+    assert final.returncode == 0, err[-2000:]
+    assert "Trained to step 80" in out
+    assert not glob.glob(os.path.join(workdir, "export", "generator.*-*")), "a half-written export was left"
+    loaded = tf.saved_model.load(os.path.join(workdir, "export", "generator"))
+    assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
+    # TensorBoard: no process logs a step at or before the checkpoint it resumed from.
+    for path in glob.glob(os.path.join(workdir, "events.out.tfevents.*")):
+        pid = int(os.path.basename(path).split(".")[-3])
+        steps = [s for s, _ in scalar_events_file(path).get("d_loss", [])]
+        assert not steps or min(steps) > resumed_from[pid], (path, resumed_from[pid], steps[:3])
+    logged = {s for path in glob.glob(os.path.join(workdir, "events.out.tfevents.*"))
+              for s, _ in scalar_events_file(path).get("d_loss", [])}
+    assert logged == set(range(2, 81, 2))  # every step logged by some process, none missing
+
+
+def scalar_events_file(path):
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(path, d)
+        return scalar_events(d)[0]
+
+
+def test_sigterm_saves_and_exits_zero(mnist_dir, tmp_path):
+    workdir = str(tmp_path / "run")
+    proc = subprocess.Popen(train_command(mnist_dir, workdir, "--epochs=200"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ENV, cwd=REPO)
+    assert wait_for(lambda: latest_step(workdir) >= 10, 60)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert "SIGTERM received: saved" in out and "run the same command again to resume" in out
+    step = latest_step(workdir)
+    assert f"ckpt-{step}" in out and step >= 10
+    assert not os.path.exists(os.path.join(workdir, "export", "generator"))  # stopped early: no export
+
+
+def test_deterministic_runs_are_bit_identical_and_resume_exactly(tiny_config, tmp_path):
+    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2, deterministic=True)
+    for name, max_steps in (("a", 0), ("b", 0), ("resumed", 7)):
+        train_lib.train_and_evaluate(dataclasses.replace(cfg, max_steps=max_steps), str(tmp_path / name), verbose=0)
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
+    weights = {}
+    for name in ("a", "b", "resumed"):
+        gan = train_lib.build_gan(cfg, (28, 28, 1), 200)
+        train_lib.restore_latest(gan, str(tmp_path / name))
+        weights[name] = [v.numpy() for v in gan.generator.variables + gan.discriminator.variables]
+    for a, b, r in zip(weights["a"], weights["b"], weights["resumed"]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, r)
+
+
+def test_non_finite_weights_are_never_checkpointed(tiny_config, tmp_path, monkeypatch):
+    """A NaN injected into G's weights on the last step of epoch 2 stops the
+    run before that epoch's checkpoint; epoch 1's stays the latest."""
+    workdir = str(tmp_path / "run")
+    original = train_lib.build_gan
+
+    def poisoned_build(*args, **kwargs):
+        gan = original(*args, **kwargs)
+        train_step = gan.train_step
+
+        def step_then_poison(data):
+            logs = train_step(data)
+            kernel = gan.generator.out.kernel
+            kernel.assign(tf.where(gan.g_optimizer.iterations == 20, kernel * np.nan, kernel))
+            return logs
+
+        gan.train_step = step_then_poison
+        return gan
+
+    monkeypatch.setattr(train_lib, "build_gan", poisoned_build)
+    with pytest.raises(train_lib.TrainingError, match=r"weight \S*generator/y/kernel became non-finite by step 20"):
+        train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir, verbose=0)
+    assert latest_step(workdir) == 10
+    assert not os.path.exists(os.path.join(workdir, "export"))
+
+
+def _limit_file_size():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+
+def test_a_full_disk_stops_training_with_one_line_and_keeps_the_last_checkpoint(mnist_dir, tmp_path):
+    workdir = str(tmp_path / "run")
+    first = subprocess.run(train_command(mnist_dir, workdir, "--epochs=1"), capture_output=True, text=True, env=ENV, cwd=REPO)
+    assert first.returncode == 0, first.stderr[-2000:]
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    digest = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in glob.glob(latest + "*")}
+    out = subprocess.run(train_command(mnist_dir, workdir, "--epochs=3"), capture_output=True, text=True,
+                         env=ENV, cwd=REPO, preexec_fn=_limit_file_size)
+    assert out.returncode == 1, out.stdout[-1000:] + out.stderr[-2000:]
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot write a checkpoint in") and "at step 20" in last, last
+    assert "Traceback" not in out.stderr
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")) == latest
+    assert digest == {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in glob.glob(latest + "*")}
+
+
+# --- A corpus of bad inputs -------------------------------------------------------------------------
+
+def snapshot(folder):
+    return {p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+            for p in glob.glob(os.path.join(folder, "**"), recursive=True) if os.path.isfile(p)}
+
+
+def copy_mnist(mnist_dir, tmp_path):
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(mnist_dir, target)
+    return target
+
+
+def idx_header(magic, *dims):
+    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+
+
+BAD_DATA = {
+    "idx wrong magic": (lambda d: write_idx(d / "train-images-idx3-ubyte.gz", np.zeros((3, 28, 28)), magic=7),
+                        "IDX magic number 7, expected 2051"),
+    "idx truncated": (lambda d: (d / "train-images-idx3-ubyte.gz").write_bytes(
+        __import__("gzip").compress(idx_header(2051, 240, 28, 28) + b"\0" * 1000)), "truncated"),
+    "idx wrong dimensions": (lambda d: write_idx(d / "train-images-idx3-ubyte.gz", np.zeros((240, 20, 20))),
+                             "expected 28 x 28"),
+    "gzip that is not gzip": (lambda d: (d / "t10k-labels-idx1-ubyte.gz").write_bytes(b"PK\x03\x04 a zip file"),
+                              "not a gzip file"),
+    "labels of the wrong count": (lambda d: write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(39)),
+                                  "40 test images but 39 labels"),
+    "missing idx file": (lambda d: os.remove(d / "t10k-images-idx3-ubyte.gz"), "no t10k-images-idx3-ubyte.gz"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_mnist_files(case, mnist_dir, tmp_path, tiny_config, capsys):
+    data_dir = copy_mnist(mnist_dir, tmp_path)
+    corrupt, message = BAD_DATA[case]
+    corrupt(data_dir)
+    expect_one_line_error(dataclasses.replace(tiny_config, data_dir=str(data_dir)), tmp_path, capsys, message)
+
+
+def expect_one_line_error(cfg, tmp_path, capsys, message, workdir=None):
+    workdir = workdir or str(tmp_path / "run")
+    before = snapshot(workdir)
+    with pytest.raises(SystemExit) as info:
+        cli.run_reporting_errors(train_lib.train_and_evaluate, cfg, workdir, verbose=0)
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
+    assert snapshot(workdir) == before
+
+
+BAD_CONFIGS = {
+    "batch size 0": (dict(batch_size=0), "--batch_size must be >= 1; got 0"),
+    "negative batch size": (dict(batch_size=-5), "--batch_size must be >= 1; got -5"),
+    "k_steps 0": (dict(k_steps=0), "--k_steps must be >= 1; got 0"),
+    "noise_dim 0": (dict(noise_dim=0), "--noise_dim must be >= 1; got 0"),
+    "unknown dataset": (dict(dataset="imagenet"), "--dataset must be one of mnist, tfd, cifar10, folder; got 'imagenet'"),
+    "missing data_dir": (dict(data_dir="/nonexistent/mnist"), "--data_dir /nonexistent/mnist: no such folder"),
+    "batch larger than the data": (dict(batch_size=500), "fewer than one step's 500"),
+    "include prob 0": (dict(d_hidden_include_prob=0.0), "--d_hidden_include_prob must be in (0, 1]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_settings(case, tiny_config, tmp_path, capsys):
+    changes, message = BAD_CONFIGS[case]
+    expect_one_line_error(dataclasses.replace(tiny_config, **changes), tmp_path, capsys, message)
+
+
+def test_cifar_file_of_the_wrong_length(tiny_config, tmp_path, capsys):
+    folder = write_cifar(tmp_path / "cifar")
+    with open(folder / "data_batch_2.bin", "ab") as f:
+        f.write(b"\0")
+    cfg = dataclasses.replace(tiny_config, dataset="cifar10", data_dir=str(folder))
+    expect_one_line_error(cfg, tmp_path, capsys, "data_batch_2.bin: 36877 bytes is not a whole number")
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(drop=("images",)), "missing key images"),
+    (dict(images=np.zeros((60, 40, 48), np.uint8)), "expected (N, 48, 48)"),
+    (dict(folds=np.full((60, 5), 4)), "fold codes [4] found"),
+])
+def test_bad_tfd_files(kwargs, message, tiny_config, tmp_path, capsys):
+    write_tfd(tmp_path / "TFD_48x48.mat", **kwargs)
+    expect_one_line_error(dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path)), tmp_path, capsys, message)
+
+
+def test_broken_v73_tfd_file(tiny_config, tmp_path, capsys):
+    write_tfd(tmp_path / "TFD_48x48.mat", v73=True)
+    with open(tmp_path / "TFD_48x48.mat", "r+b") as f:  # keep the MATLAB 7.3 header, break the HDF5 body
+        f.seek(512)
+        f.write(b"\0" * 64)
+    expect_one_line_error(dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path)), tmp_path, capsys,
+                          "MATLAB v7.3 (HDF5) file that h5py cannot read")
+
+
+def test_image_folder_without_images(tiny_config, tmp_path, capsys):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.txt").write_text("no images here")
+    cfg = dataclasses.replace(tiny_config, dataset="folder", data_dir=str(tmp_path / "pics"))
+    expect_one_line_error(cfg, tmp_path, capsys, "no images found")
+
+
+def test_workdir_of_another_architecture(tiny_config, tmp_path, capsys):
+    workdir = str(tmp_path / "run")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
+    expect_one_line_error(dataclasses.replace(tiny_config, g_hidden_units=(64, 64)), tmp_path, capsys,
+                          "holds a run of another architecture", workdir=workdir)
+
+
+@pytest.mark.parametrize("array,message", [(np.zeros((4, 30, 28)), "does not flatten"), (np.full((4, 784), -0.5), "in [0, 1]")])
+def test_bad_samples_file_for_evaluate(array, message, mnist_dir, tmp_path):
+    np.save(tmp_path / "s.npy", array)
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path}/s.npy", f"--data_dir={mnist_dir}"],
+                         capture_output=True, text=True, env=ENV, cwd=REPO)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("error: --samples") and message in out.stderr
