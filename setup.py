@@ -19,12 +19,13 @@ setup(
         "numpy",
         "scipy",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"figures": ["matplotlib"], "test": ["pytest", "matplotlib"]},
     entry_points={
         "console_scripts": [
             "keras-gan-train=keras_gan.train:run",
             "keras-gan-evaluate=keras_gan.evaluate:run",
             "keras-gan-export=keras_gan.export:run",
+            "keras-gan-figures=keras_gan.figures:run",
         ]
     },
 )

@@ -27,7 +27,12 @@ def _field(default, help, lower=None, upper=None, choices=None):
 @dataclasses.dataclass
 class Config:
     # The experiment.
-    dataset: str = _field("mnist", "Data set to train on.", choices=("mnist", "tfd", "cifar10", "folder"))
+    dataset: str = _field(
+        "mnist", "Data set to train on (gaussian1d: Figure 1's one-dimensional N(gaussian_mean, gaussian_std^2)).",
+        choices=("mnist", "tfd", "cifar10", "folder", "gaussian1d"),
+    )
+    gaussian_mean: float = _field(2.0, "--dataset=gaussian1d: mean of the data.")
+    gaussian_std: float = _field(0.5, "--dataset=gaussian1d: standard deviation of the data.", lower=1e-6)
     data_dir: Optional[str] = _field(
         None,
         "Folder with the data set's own files (mnist: the four IDX .gz files; tfd: TFD_48x48.mat; "

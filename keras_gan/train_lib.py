@@ -304,9 +304,10 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
         return path
 
     def epoch_end(epoch):
-        grid = preprocessing.inverse(sample_images(gan, config.grid_size**2, GRID_NOISE_SEED))
-        with writer.as_default(step=step):
-            tf.summary.image("samples", summaries.image_grid(grid, config.grid_size, config.grid_size))
+        if len(splits.image_shape) == 3:  # pictures only for image data
+            grid = preprocessing.inverse(sample_images(gan, config.grid_size**2, GRID_NOISE_SEED))
+            with writer.as_default(step=step):
+                tf.summary.image("samples", summaries.image_grid(grid, config.grid_size, config.grid_size))
         if config.parzen_every and epoch % config.parzen_every == 0:
             ll = parzen.log_likelihood(generate(gan, config.parzen_samples, seed=epoch), valid_model_space,
                                        config.parzen_sigma)

@@ -237,7 +237,7 @@ BAD_CONFIGS = {
     "negative batch size": (dict(batch_size=-5), "--batch_size must be >= 1; got -5"),
     "k_steps 0": (dict(k_steps=0), "--k_steps must be >= 1; got 0"),
     "noise_dim 0": (dict(noise_dim=0), "--noise_dim must be >= 1; got 0"),
-    "unknown dataset": (dict(dataset="imagenet"), "--dataset must be one of mnist, tfd, cifar10, folder; got 'imagenet'"),
+    "unknown dataset": (dict(dataset="imagenet"), "--dataset must be one of mnist, tfd, cifar10, folder, gaussian1d; got 'imagenet'"),
     "missing data_dir": (dict(data_dir="/nonexistent/mnist"), "--data_dir /nonexistent/mnist: no such folder"),
     "batch larger than the data": (dict(batch_size=500), "fewer than one step's 500"),
     "include prob 0": (dict(d_hidden_include_prob=0.0), "--d_hidden_include_prob must be in (0, 1]"),

@@ -11,19 +11,21 @@ import numpy as np
 import tensorflow as tf
 
 
-from keras_gan.data.base import DataError, Splits, to_float  # noqa: F401
+from keras_gan.data.base import DataError, Splits, gaussian_1d, to_float  # noqa: F401
 from keras_gan.data.cifar10 import load_cifar10_bin, load_cifar10_tfds
 from keras_gan.data.folder import load_folder
 from keras_gan.data.mnist import MNIST_FILES, _mnist_splits, load_mnist_idx, load_mnist_tfds, read_idx  # noqa: F401
 from keras_gan.data.tfd import load_tfd
 
-DATASETS = ("mnist", "tfd", "cifar10", "folder")
+DATASETS = ("mnist", "tfd", "cifar10", "folder", "gaussian1d")
 
 
 def load(config):
     """Loads `config.dataset` into memory as `Splits`."""
     if config.dataset == "mnist":
         return load_mnist_idx(config.data_dir) if config.data_dir else load_mnist_tfds()
+    if config.dataset == "gaussian1d":
+        return gaussian_1d(config.gaussian_mean, config.gaussian_std, config.seed)
     if config.dataset == "cifar10":
         return load_cifar10_bin(config.data_dir) if config.data_dir else load_cifar10_tfds()
     if config.dataset in ("tfd", "folder") and not config.data_dir:
@@ -101,6 +103,8 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
     """
     n = len(images)
     spe = steps_per_epoch(n, step_batch_size)
+    images = np.asarray(images)
+    scale = 1.0 / 255.0 if images.dtype == np.uint8 else 1.0
     images = tf.constant(images)
     start_epoch, offset = divmod(start_step, spe)
 
@@ -111,7 +115,7 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
         return tf.data.Dataset.from_tensor_slices(tf.reshape(perm[: spe * step_batch_size], (spe, step_batch_size)))
 
     def gather(indices):
-        batch = tf.cast(tf.gather(images, indices), tf.float32) / 255.0
+        batch = tf.cast(tf.gather(images, indices), tf.float32) * scale
         return preprocessing.forward(batch) if preprocessing is not None else batch
 
     options = tf.data.Options()

@@ -27,8 +27,17 @@ class Splits:
 
 
 def to_float(images):
-    """uint8 pixels -> float32 in [0, 1]."""
+    """uint8 pixels -> float32 in [0, 1]; real-valued data (float arrays) as they are."""
+    if np.asarray(images).dtype != np.uint8:
+        return np.asarray(images, np.float32)
     return np.asarray(images, np.float32) / 255.0
+
+
+def gaussian_1d(mean, std, seed, sizes=(50_000, 10_000, 10_000)):
+    """Figure 1's data: x ~ N(mean, std^2), shape (N, 1) float32 per split."""
+    rng = np.random.default_rng(seed)
+    train, valid, test = (rng.normal(mean, std, (n, 1)).astype(np.float32) for n in sizes)
+    return Splits(train, valid, test)
 
 
 
