@@ -26,6 +26,7 @@ setup(
             "keras-gan-evaluate=keras_gan.evaluate:run",
             "keras-gan-export=keras_gan.export:run",
             "keras-gan-figures=keras_gan.figures:run",
+            "keras-gan-inference=keras_gan.inference:run",
         ]
     },
 )
