@@ -77,6 +77,10 @@ class Config:
         choices=("uniform", "gaussian"),
     )
     noise_dim: int = _field(100, "Dimension of the noise z.", lower=1)
+    conditional: bool = _field(
+        False, "The conditional model p(x | c) (the conclusion's first extension): the class label is given to "
+        "both G and D. Needs a labelled data set.",
+    )
     # The generator.
     g_architecture: str = _field(
         "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
@@ -215,7 +219,7 @@ class Config:
     def architecture(self):
         """The settings that fix the shapes of the weights: a checkpoint made
         under other values cannot be resumed."""
-        names = ("dataset", "tfd_size", "image_size", "channels", "noise_dim", "g_architecture", "g_hidden_units",
+        names = ("dataset", "conditional", "tfd_size", "image_size", "channels", "noise_dim", "g_architecture", "g_hidden_units",
                  "g_conv_shape", "g_conv_kernel", "g_conv_stride", "d_architecture", "d_conv_channels",
                  "d_conv_pieces", "d_conv_kernels", "d_maxout_units", "d_num_pieces")
         return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}

@@ -70,7 +70,7 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
     else:
         from keras_gan import train_lib
 
-        gan = train_lib.build_gan(cfg, splits.image_shape, len(splits.train))
+        gan = train_lib.build_gan_for(cfg, splits)
         checkpoint = train_lib.restore_latest(gan, workdir)
         if checkpoint is None:
             raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to evaluate")

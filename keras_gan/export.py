@@ -19,24 +19,39 @@ import tensorflow as tf
 class _GeneratorModule(tf.Module):
     def __init__(self, gan):
         super().__init__(name="generator")
+        # Only G is tracked: tracking the whole GAN would make the SavedModel trace D as well.
         self.generator = gan.generator
         self._variables = list(gan.generator.variables)
         self.noise_dim = tf.constant(gan.noise_dim, name="noise_dim")
         self.image_shape = tf.constant(gan.generator.image_shape, name="image_shape")
+        self.num_classes = tf.constant(gan.num_classes, name="num_classes")
         self._noise = gan.noise
-        dim = gan.noise_dim
+        dim, classes = gan.noise_dim, gan.num_classes
 
-        @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise")])
-        def serve(noise):
-            return {"images": self.generator(noise, training=False)}
+        if classes:
+            @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise"),
+                                          tf.TensorSpec([None], tf.int32, name="label")])
+            def serve(noise, label):
+                return {"images": gan.generate(noise, label)}
+        else:
+            @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise")])
+            def serve(noise):
+                return {"images": gan.generate(noise)}
 
         @tf.function
         def sample(count, seed=None):
             if seed is None:
                 # A seeded stateful op: fresh noise on every call, and allowed under op determinism.
                 seed = tf.random.uniform([], maxval=tf.int64.max, dtype=tf.int64, seed=2014)
-            z = self._draw(tf.stack([tf.cast(count, tf.int32), dim]), tf.stack([tf.cast(seed, tf.int64), 0]))
-            return {"images": self.generator(z, training=False), "noise": z}
+            count = tf.cast(count, tf.int32)
+            z = self._draw(tf.stack([count, dim]), tf.stack([tf.cast(seed, tf.int64), 0]))
+            out = {"noise": z}
+            if classes:  # the classes in turn: 0, 1, ..., C-1, 0, ...
+                out["label"] = tf.math.floormod(tf.range(count), classes)
+                out["images"] = gan.generate(z, out["label"])
+            else:
+                out["images"] = gan.generate(z)
+            return out
 
         self.serve = serve
         self.sample = sample
@@ -74,9 +89,11 @@ def export_generator(gan, path):
     """Writes `gan.generator` as a SavedModel at `path`, atomically.
 
     Signatures: `serving_default(noise: float32 (batch, noise_dim)) ->
-    {"images": float32 (batch, *image_shape)}` and `sample(count: int32,
-    seed: int64) -> {"images", "noise"}`. The restored object also has
-    `sample(count)` and `sample(count, seed)` as plain functions.
+    {"images": float32 (batch, *image_shape)}` (a conditional model also
+    takes `label: int32 (batch,)`) and `sample(count: int32, seed: int64) ->
+    {"images", "noise"}` (and `label`, the classes in turn, for a
+    conditional model). The restored object also has `sample(count)` and
+    `sample(count, seed)` as plain functions.
     """
     path = os.path.abspath(path)
     parent = os.path.dirname(path)
@@ -107,7 +124,7 @@ def main(argv):
     def export():
         cfg = config.load_run_config(workdir)
         splits = data.load(cfg)
-        gan = train_lib.build_gan(cfg, splits.image_shape, len(splits.train))
+        gan = train_lib.build_gan_for(cfg, splits)
         checkpoint = train_lib.restore_latest(gan, workdir)
         if checkpoint is None:
             raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to export")

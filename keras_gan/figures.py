@@ -70,7 +70,9 @@ def interpolation(gan, preprocessing, rows=6, steps=10, seed=0):
     ends = gan.sample_noise(2 * rows, seed=tf.constant((seed, 3), tf.int64)).numpy().reshape(rows, 2, -1)
     alphas = np.linspace(0.0, 1.0, steps)[None, :, None]
     z = (1 - alphas) * ends[:, :1] + alphas * ends[:, 1:]
-    images = gan.generator(tf.constant(z.reshape(rows * steps, -1), tf.float32), training=False).numpy()
+    # A conditional model keeps each row's class fixed: row r is class r mod C.
+    labels = np.repeat(np.arange(rows) % gan.num_classes, steps).astype(np.int32) if gan.num_classes else None
+    images = gan.generate(tf.constant(z.reshape(rows * steps, -1), tf.float32), labels).numpy()
     return summaries.image_grid(preprocessing.inverse(images), rows, steps)
 
 
@@ -144,7 +146,7 @@ def _load(workdir, checkpoint=None):
 
     cfg = config.load_run_config(workdir)
     splits = data.load(cfg)
-    gan = train_lib.build_gan(cfg, splits.image_shape, len(splits.train))
+    gan = train_lib.build_gan_for(cfg, splits)
     if checkpoint:
         train_lib._restore(train_lib.make_checkpoint(gan), checkpoint)
     elif train_lib.restore_latest(gan, workdir) is None:

@@ -32,13 +32,18 @@ class GAN(keras.Model):
             variance, the release's choice) or "gaussian" for N(0, 1); p_z of
             Eq. 1.
         seed: Integer seed of the noise stream (its state is checkpointed).
+        num_classes: 0 for the paper's model; C > 0 for the conditional
+            model p(x | c) of the conclusion's first extension: G receives
+            [z, onehot(c)] (so the generator's input has noise_dim + C units)
+            and D receives c beside x.
 
     The dataset fed to `fit` (or to `train_step`) yields batches of
-    `k_steps * batch_size` images per replica: the k discriminator updates of
-    one iteration each take their own slice.
+    `k_steps * batch_size` images per replica (with their integer labels,
+    `(images, labels)`, for a conditional model): the k discriminator updates
+    of one iteration each take their own slice.
     """
 
-    def __init__(self, generator, discriminator, noise_dim=100, noise="uniform", seed=0, **kwargs):
+    def __init__(self, generator, discriminator, noise_dim=100, noise="uniform", seed=0, num_classes=0, **kwargs):
         super().__init__(**kwargs)
         if noise not in NOISE_DISTRIBUTIONS:
             raise ValueError(f"`noise` must be one of {NOISE_DISTRIBUTIONS}. Received: noise={noise!r}")
@@ -49,6 +54,7 @@ class GAN(keras.Model):
         self.noise_dim = noise_dim
         self.noise = noise
         self.seed = seed
+        self.num_classes = int(num_classes)
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -104,9 +110,21 @@ class GAN(keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def build(self, input_shape=None):
-        z = ops.zeros((1, self.noise_dim))
-        self.discriminator(self.generator(z))
+        labels = ops.zeros((1,), "int32") if self.num_classes else None
+        self.discriminate(self.generate(ops.zeros((1, self.noise_dim)), labels), labels)
         self.built = True
+
+    def generate(self, z, labels=None, training=False):
+        """G(z), or G(z | c) for a conditional model (`labels`: integer classes)."""
+        if self.num_classes:
+            z = ops.concatenate([z, ops.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=1)
+        return self.generator(z, training=training)
+
+    def discriminate(self, x, labels=None, training=False):
+        """D's logits for x (given c for a conditional model)."""
+        if self.num_classes:
+            return self.discriminator(x, ops.one_hot(labels, self.num_classes), training=training)
+        return self.discriminator(x, training=training)
 
     @property
     def metrics(self):
@@ -139,23 +157,24 @@ class GAN(keras.Model):
     def _replica_scale(self):
         return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
 
-    def _discriminator_step(self, real, scale):
+    def _discriminator_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
-        fake = self.generator(self.sample_noise(batch_size), training=True)
+        # A conditional model's fakes are drawn for the minibatch's own classes.
+        fake = self.generate(self.sample_noise(batch_size), labels, training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            real_logits = self.discriminate(real, labels, training=True)
+            fake_logits = self.discriminate(fake, labels, training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             scaled_loss = self.d_optimizer.scale_loss(d_loss * scale)
         d_vars = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, d_vars), d_vars))
         return d_loss, real_logits, fake_logits
 
-    def _generator_step(self, batch_size, scale):
+    def _generator_step(self, batch_size, labels, scale):
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(
-                self.generator(self.sample_noise(batch_size), training=True), training=True
+            fake_logits = self.discriminate(
+                self.generate(self.sample_noise(batch_size), labels, training=True), labels, training=True
             )
             g_loss = self.generator_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(g_loss * scale)
@@ -163,14 +182,14 @@ class GAN(keras.Model):
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, g_vars), g_vars))
         return g_loss
 
-    def _simultaneous_step(self, real, scale):
+    def _simultaneous_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
-            fake = self.generator(self.sample_noise(batch_size), training=True)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = self.generate(self.sample_noise(batch_size), labels, training=True)
+            real_logits = self.discriminate(real, labels, training=True)
+            fake_logits = self.discriminate(fake, labels, training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             # The release computes G's cost through the same dropout-masked pass.
             g_loss = self.generator_loss_fn(fake_logits)
@@ -185,15 +204,21 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         """One iteration of Algorithm 1 (or the release's simultaneous update)."""
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
+        if self.num_classes and labels is None:
+            raise ValueError("A conditional GAN (num_classes > 0) trains on (images, labels) batches.")
+        if not self.num_classes:
+            labels = None
         scale = self._replica_scale()
         if self.update == "simultaneous":
-            d_loss, g_loss, real_logits, fake_logits = self._simultaneous_step(real, scale)
+            d_loss, g_loss, real_logits, fake_logits = self._simultaneous_step(real, labels, scale)
         else:
             minibatches = tf.split(real, self.k_steps, axis=0)
-            for minibatch in minibatches:
-                d_loss, real_logits, fake_logits = self._discriminator_step(minibatch, scale)
-            g_loss = self._generator_step(ops.shape(minibatches[0])[0], scale)
+            label_batches = tf.split(labels, self.k_steps, axis=0) if labels is not None else [None] * self.k_steps
+            for minibatch, minibatch_labels in zip(minibatches, label_batches):
+                d_loss, real_logits, fake_logits = self._discriminator_step(minibatch, minibatch_labels, scale)
+            # G's update uses the last minibatch's classes: c follows the data's p(c).
+            g_loss = self._generator_step(ops.shape(minibatches[0])[0], label_batches[-1], scale)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
@@ -209,6 +234,7 @@ class GAN(keras.Model):
             "noise_dim": self.noise_dim,
             "noise": self.noise,
             "seed": self.seed,
+            "num_classes": self.num_classes,
         }
 
     @classmethod

@@ -118,8 +118,9 @@ def main(argv):
 
     def infer():
         cfg, splits, gan = figures._load(FLAGS.workdir)
-        if len(splits.image_shape) != 3:
-            raise ValueError(f"inference needs image data; {FLAGS.workdir} is {cfg.dataset}")
+        if len(splits.image_shape) != 3 or gan.num_classes:
+            raise ValueError(f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
+                             f"{'a conditional model' if gan.num_classes else cfg.dataset}")
         preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
         encoder = train_inference_net(gan, FLAGS.steps, FLAGS.batch_size, FLAGS.learning_rate,
                                       tuple(int(u) for u in FLAGS.hidden_units), FLAGS.seed)

@@ -222,6 +222,8 @@ class Discriminator(keras.Model):
 
     Call arguments:
         x: Images `(batch_size, ...)`; flattened internally.
+        condition: Optional `(batch_size, C)` one-hot classes, joined to the
+            (dropped-out) input of the first maxout layer (the conditional model).
         training: Whether to apply dropout.
 
     Output shape:
@@ -280,10 +282,13 @@ class Discriminator(keras.Model):
             name="y",
         )
 
-    def call(self, x, training=False):
+    def call(self, x, condition=None, training=False):
         h = ops.reshape(x, (ops.shape(x)[0], -1))
-        for dropout, maxout in zip(self.dropouts, self.maxouts):
-            h = maxout(dropout(h, training=training))
+        for i, (dropout, maxout) in enumerate(zip(self.dropouts, self.maxouts)):
+            h = dropout(h, training=training)
+            if i == 0 and condition is not None:
+                h = ops.concatenate([h, ops.cast(condition, h.dtype)], axis=1)
+            h = maxout(h)
         return self.out(self.dropouts[-1](h, training=training))
 
     def get_config(self):
@@ -343,11 +348,11 @@ class ConvDiscriminator(Discriminator):
         ]
         self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]
 
-    def call(self, x, training=False):
+    def call(self, x, condition=None, training=False):
         h = x
         for dropout, conv, pool in zip(self.conv_dropouts, self.convs, self.pools):
             h = pool(conv(dropout(h, training=training)))
-        return super().call(h, training=training)
+        return super().call(h, condition, training=training)
 
     def get_config(self):
         return {**super().get_config(), "conv_channels": self.conv_channels, "conv_pieces": self.conv_pieces,

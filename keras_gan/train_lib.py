@@ -33,8 +33,11 @@ class TrainingError(RuntimeError):
     """Training cannot go on (a diverged loss, a workdir from another model)."""
 
 
-def build_gan(config, image_shape, train_examples):
-    """The experiment's GAN, compiled, with variables and optimizer slots created."""
+def build_gan(config, image_shape, train_examples, num_classes=0):
+    """The experiment's GAN, compiled, with variables and optimizer slots created.
+
+    `num_classes` > 0 builds the conditional model p(x | c) (`--conditional`).
+    """
     g_kwargs = dict(
         image_shape=image_shape,
         hidden_units=config.g_hidden_units,
@@ -72,7 +75,8 @@ def build_gan(config, image_shape, train_examples):
             pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **d_kwargs)
     else:
         discriminator = Discriminator(**d_kwargs)
-    gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed)
+    gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed,
+              num_classes=num_classes)
     # Each D update reads one minibatch; G updates once per k of them.
     d_updates_per_epoch = train_examples // config.batch_size
     g_updates_per_epoch = max(1, d_updates_per_epoch // config.k_steps)
@@ -171,15 +175,44 @@ def _stop_on_signals(sigterm=True):
             signal.signal(sig, handler)
 
 
-def sample_images(gan, count, seed):
-    """G's images for a fixed stateless noise draw (count, *image_shape)."""
-    return gan.generator(gan.sample_noise(count, seed=tf.constant(seed, tf.int64)), training=False).numpy()
+def cycling_labels(count, num_classes, offset=0):
+    """Classes 0, 1, ..., C-1, 0, 1, ... for `count` samples of a conditional
+    model (None for an unconditional one)."""
+    return (np.arange(offset, offset + count) % num_classes).astype(np.int32) if num_classes else None
+
+
+def sample_images(gan, count, seed, labels=None):
+    """G's images for a fixed stateless noise draw (count, *image_shape); a
+    conditional model draws `labels` (default: the classes in turn)."""
+    if labels is None:
+        labels = cycling_labels(count, gan.num_classes)
+    z = gan.sample_noise(count, seed=tf.constant(seed, tf.int64))
+    return gan.generate(z, labels, training=False).numpy()
 
 
 def generate(gan, count, seed=0, batch_size=1000):
-    """`count` samples from G as a float32 numpy array, drawn in batches."""
-    out = [sample_images(gan, min(batch_size, count - i), (seed, i)) for i in range(0, count, batch_size)]
+    """`count` samples from G as a float32 numpy array, drawn in batches (a
+    conditional model's classes in turn, so p(x) = sum_c p(c) p(x | c) with
+    p(c) uniform)."""
+    out = [sample_images(gan, min(batch_size, count - i), (seed, i), cycling_labels(min(batch_size, count - i), gan.num_classes, i))
+           for i in range(0, count, batch_size)]
     return np.concatenate(out, axis=0)
+
+
+def build_gan_for(config, splits):
+    """`build_gan` for a loaded data set (the conditional model's classes from its labels)."""
+    return build_gan(config, splits.image_shape, len(splits.train), num_classes(config, splits))
+
+
+def num_classes(config, splits):
+    """C for `--conditional` (the training labels' largest class + 1), else 0."""
+    if not config.conditional:
+        return 0
+    labels = splits.train_labels
+    if labels is None or len(labels) == 0 or np.min(labels) < 0:
+        raise TrainingError(f"--conditional needs class labels for every training image; --dataset={config.dataset} "
+                            f"{'has none' if labels is None else 'has unlabeled images'}")
+    return int(np.max(labels)) + 1
 
 
 def _restore(checkpoint, path):
@@ -249,7 +282,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
     try:
         keras.config.set_dtype_policy("float32" if config.mixed_precision == "none" else config.mixed_precision)
         with strategy.scope():
-            gan = build_gan(config, splits.image_shape, len(splits.train))
+            gan = build_gan_for(config, splits)
     except ValueError as e:  # sizes that do not fit the data's images
         raise TrainingError(f"the model does not fit --dataset={config.dataset}: {e}") from None
     finally:
@@ -280,7 +313,8 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
     valid_model_space = preprocessing.forward(data_lib.to_float(splits.valid[: config.parzen_valid])).numpy()
 
     dataset = data_lib.training_dataset(splits.train, step_batch, config.seed, start_step=step,
-                                        preprocessing=preprocessing)
+                                        preprocessing=preprocessing,
+                                        labels=splits.train_labels if gan.num_classes else None)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     step_fn = tf.function(gan.train_step, jit_compile=True) if config.jit_compile else gan.train_step
 
@@ -305,9 +339,11 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
 
     def epoch_end(epoch):
         if len(splits.image_shape) == 3:  # pictures only for image data
-            grid = preprocessing.inverse(sample_images(gan, config.grid_size**2, GRID_NOISE_SEED))
+            rows = gan.num_classes or config.grid_size  # a conditional model: one row per class
+            labels = np.repeat(np.arange(rows), config.grid_size).astype(np.int32) if gan.num_classes else None
+            grid = preprocessing.inverse(sample_images(gan, rows * config.grid_size, GRID_NOISE_SEED, labels))
             with writer.as_default(step=step):
-                tf.summary.image("samples", summaries.image_grid(grid, config.grid_size, config.grid_size))
+                tf.summary.image("samples", summaries.image_grid(grid, rows, config.grid_size))
         if config.parzen_every and epoch % config.parzen_every == 0:
             ll = parzen.log_likelihood(generate(gan, config.parzen_samples, seed=epoch), valid_model_space,
                                        config.parzen_sigma)

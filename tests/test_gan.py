@@ -51,7 +51,7 @@ def test_a_discriminator_step_raises_d_x_minus_d_g_z():
     real = real_batch()
     before = d_gap(gan, real)
     for _ in range(5):
-        gan._discriminator_step(real, 1.0)
+        gan._discriminator_step(real, None, 1.0)
     after = d_gap(gan, real)
     assert after[0] - after[1] > before[0] - before[1] + 1e-3
 
@@ -60,11 +60,11 @@ def test_a_generator_step_raises_d_g_z():
     gan = make_gan(lr=0.5, d_irange=0.5)
     real = real_batch()
     for _ in range(5):
-        gan._discriminator_step(real, 1.0)  # give D something to say
+        gan._discriminator_step(real, None, 1.0)  # give D something to say
     d_vars = [v.numpy() for v in gan.discriminator.trainable_variables]
     before = d_gap(gan, real)[1]
     for _ in range(3):
-        gan._generator_step(64, 1.0)
+        gan._generator_step(64, None, 1.0)
     assert d_gap(gan, real)[1] > before + 1e-3
     for old, new in zip(d_vars, gan.discriminator.trainable_variables):
         np.testing.assert_array_equal(old, new.numpy())  # the G step leaves D alone
@@ -88,7 +88,7 @@ def test_k_steps_makes_k_discriminator_updates_on_their_own_minibatches():
     gan = make_gan(k_steps=3)
     seen = []
     original = gan._discriminator_step
-    gan._discriminator_step = lambda batch, scale: (seen.append(batch.numpy()), original(batch, scale))[1]
+    gan._discriminator_step = lambda batch, labels, scale: (seen.append(batch.numpy()), original(batch, labels, scale))[1]
     batch = np.concatenate([np.full((4, 4, 4, 1), v, "float32") for v in (0.1, 0.5, 0.9)])
     gan.train_step(tf.constant(batch))
     assert [float(b.mean()) for b in seen] == pytest.approx([0.1, 0.5, 0.9])

@@ -90,7 +90,7 @@ def steps_per_epoch(num_examples, step_batch_size):
     return steps
 
 
-def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=None):
+def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=None, labels=None):
     """An endless `tf.data.Dataset` of float32 batches starting at `start_step`.
 
     Args:
@@ -100,6 +100,8 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
         start_step: First step to produce; earlier ones are skipped without
             being read, so resuming costs nothing.
         preprocessing: A `Preprocessing` applied to each batch (default: pixels).
+        labels: Optional integer class of each image; batches are then
+            `(images, labels)` (the conditional model).
     """
     n = len(images)
     spe = steps_per_epoch(n, step_batch_size)
@@ -114,9 +116,12 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
         )
         return tf.data.Dataset.from_tensor_slices(tf.reshape(perm[: spe * step_batch_size], (spe, step_batch_size)))
 
+    label_table = tf.constant(np.asarray(labels, np.int32)) if labels is not None else None
+
     def gather(indices):
         batch = tf.cast(tf.gather(images, indices), tf.float32) * scale
-        return preprocessing.forward(batch) if preprocessing is not None else batch
+        batch = preprocessing.forward(batch) if preprocessing is not None else batch
+        return batch if label_table is None else (batch, tf.gather(label_table, indices))
 
     options = tf.data.Options()
     # In memory there are no files to shard: under multi-worker training every
