@@ -2,6 +2,7 @@
 
     loaded = tf.saved_model.load("runs/mnist/export/generator")
     images = loaded.signatures["serving_default"](noise=z)["images"]   # z: (n, noise_dim)
+    int(loaded.noise_dim), loaded.image_shape.numpy(), int(loaded.num_classes)
     images = loaded.sample(16)           # or loaded.sample(16, seed) for a fixed draw
 
 `python -m keras_gan.export --workdir=DIR` writes it from a run's latest
@@ -22,9 +23,10 @@ class _GeneratorModule(tf.Module):
         # Only G is tracked: tracking the whole GAN would make the SavedModel trace D as well.
         self.generator = gan.generator
         self._variables = list(gan.generator.variables)
-        self.noise_dim = tf.constant(gan.noise_dim, name="noise_dim")
-        self.image_shape = tf.constant(gan.generator.image_shape, name="image_shape")
-        self.num_classes = tf.constant(gan.num_classes, name="num_classes")
+        # Metadata as variables: plain tensors are not saved with a tf.Module.
+        self.noise_dim = tf.Variable(gan.noise_dim, trainable=False, name="noise_dim")
+        self.image_shape = tf.Variable(gan.generator.image_shape, trainable=False, name="image_shape")
+        self.num_classes = tf.Variable(gan.num_classes, trainable=False, name="num_classes")
         self._noise = gan.noise
         dim, classes = gan.noise_dim, gan.num_classes
 

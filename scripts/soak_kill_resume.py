@@ -4,10 +4,14 @@ process resumes from exactly its step.
 
     python scripts/soak_kill_resume.py --cycles=200 --seed=0
 
-Uses a tiny MNIST-shaped data set it writes itself. Prints one JSON line per
+Each kill comes a random 0-3 s after the process has started training (its
+TensorBoard file exists), so kills land in steps, checkpoint writes and
+summaries rather than in TensorFlow's import. Uses a tiny MNIST-shaped data
+set it writes itself. Prints one JSON line per
 cycle and a final summary: cycles, failures (target: 0).
 """
 
+import glob
 import gzip
 import json
 import os
@@ -23,8 +27,8 @@ from absl import app, flags
 
 flags.DEFINE_integer("cycles", 200, "Kill/resume cycles.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the kill times (a failure can be replayed).")
-flags.DEFINE_float("min_delay", 0.5, "Earliest kill, seconds after the start.")
-flags.DEFINE_float("max_delay", 7.0, "Latest kill, seconds after the start.")
+flags.DEFINE_float("min_delay", 0.0, "Earliest kill, seconds after training started.")
+flags.DEFINE_float("max_delay", 3.0, "Latest kill, seconds after training started.")
 FLAGS = flags.FLAGS
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
@@ -67,6 +71,10 @@ def main(argv):
     for cycle in range(FLAGS.cycles):
         before, _ = latest_step(workdir)
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        # Kill after training has started (its events file exists), not while TensorFlow imports.
+        deadline = time.time() + 120
+        while not glob.glob(os.path.join(workdir, f"events.out.tfevents.*.{proc.pid}.*")) and time.time() < deadline:
+            time.sleep(0.01)
         time.sleep(rng.uniform(FLAGS.min_delay, FLAGS.max_delay))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()

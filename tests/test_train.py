@@ -55,6 +55,8 @@ def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, t
         a, b = loaded.sample(5, 11)["images"], loaded.sample(5, 11)["images"]
         assert a.shape == (5, 28, 28, 1) and bool(tf.reduce_all(a == b))
         assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
+        assert int(loaded.noise_dim) == 8 and list(loaded.image_shape.numpy()) == [28, 28, 1]
+        assert int(loaded.num_classes) == 0
         assert "keras_gan" not in sys.modules
         print("ok")
     """)
