@@ -97,16 +97,18 @@ def export_generator(gan, path):
     conditional model). The restored object also has `sample(count)` and
     `sample(count, seed)` as plain functions.
     """
-    path = os.path.abspath(path)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    recover_interrupted_export(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    old = f"{path}.old-{os.getpid()}"
     module = _GeneratorModule(gan)
-    tf.saved_model.save(
-        module, tmp, signatures={"serving_default": module.serve, "sample": module.sample_with_seed}
-    )
+    return save_atomically(module, path, {"serving_default": module.serve, "sample": module.sample_with_seed})
+
+
+def save_atomically(module, path, signatures):
+    """`tf.saved_model.save` into a folder beside `path`, then renamed into
+    place: `path` is never a half-written SavedModel."""
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    recover_interrupted_export(path)
+    tmp, old = f"{path}.tmp-{os.getpid()}", f"{path}.old-{os.getpid()}"
+    tf.saved_model.save(module, tmp, signatures=signatures)
     if os.path.exists(path):
         os.rename(path, old)
     os.rename(tmp, path)
@@ -117,21 +119,16 @@ def export_generator(gan, path):
 def main(argv):
     from absl import flags
 
-    from keras_gan import cli, config, data, train_lib
+    from keras_gan import cli, train_lib
 
     del argv
     cli.quiet_logs()
     workdir = flags.FLAGS.workdir
 
     def export():
-        cfg = config.load_run_config(workdir)
-        splits = data.load(cfg)
-        gan = train_lib.build_gan_for(cfg, splits)
-        checkpoint = train_lib.restore_latest(gan, workdir)
-        if checkpoint is None:
-            raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to export")
+        _, _, gan = train_lib.load_run(workdir)
         out = export_generator(gan, flags.FLAGS.output or os.path.join(workdir, "export", "generator"))
-        print(f"Exported the generator of {checkpoint} to {out}")
+        print(f"Exported the generator at step {int(gan.g_optimizer.iterations.numpy())} to {out}")
 
     cli.run_reporting_errors(export)
 

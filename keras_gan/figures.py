@@ -141,23 +141,11 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
     return report
 
 
-def _load(workdir, checkpoint=None):
-    from keras_gan import config, data, train_lib
-
-    cfg = config.load_run_config(workdir)
-    splits = data.load(cfg)
-    gan = train_lib.build_gan_for(cfg, splits)
-    if checkpoint:
-        train_lib._restore(train_lib.make_checkpoint(gan), checkpoint)
-    elif train_lib.restore_latest(gan, workdir) is None:
-        raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
-    return cfg, splits, gan
-
-
 def main(argv):
     from absl import flags
 
     from keras_gan import cli, config, data
+    from keras_gan.train_lib import load_run
 
     cli.quiet_logs()
     FLAGS = flags.FLAGS
@@ -177,7 +165,7 @@ def main(argv):
                 raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
             picks = sorted({paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(FLAGS.panels, len(paths)))},
                            key=paths.index)
-            checkpoints = [(f"step {p.rsplit('-', 1)[1]}", _load(workdir, p)[2]) for p in picks]
+            checkpoints = [(f"step {p.rsplit('-', 1)[1]}", load_run(workdir, p)[2]) for p in picks]
             spread = 4 * cfg.gaussian_std
             grid = np.linspace(cfg.gaussian_mean - spread, cfg.gaussian_mean + spread, 2001)
             report = figure1(checkpoints, theory.gaussian_density(cfg.gaussian_mean, cfg.gaussian_std), grid, output)
@@ -187,7 +175,7 @@ def main(argv):
                       f"{r['max_abs_D_minus_D_star']:10.3f} {r['mean_D_star']:8.3f}")
             print(f"Theorem 1: the global minimum of C(G) is -log 4 = {-math.log(4):.4f}, reached when p_g = p_data.")
         else:
-            cfg, splits, gan = _load(workdir)
+            cfg, splits, gan = load_run(workdir)
             if len(splits.image_shape) != 3:
                 raise config.ConfigError(f"{figure} draws image data; {workdir} is {cfg.dataset}")
             preprocessing = data.Preprocessing(cfg.preprocess, splits.train)

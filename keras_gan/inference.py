@@ -87,37 +87,26 @@ def reconstruction_error(gan, encoder, images, batch_size=1000):
 
 def export_inference_net(encoder, image_shape, path):
     """E as a SavedModel: `serving_default(images) -> {"noise"}`, written atomically."""
-    import shutil
+    from keras_gan.export import save_atomically
 
-    from keras_gan.export import recover_interrupted_export
-
-    path = os.path.abspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    recover_interrupted_export(path)
     module = tf.Module()
     module.encoder = encoder
     module.serve = tf.function(lambda images: {"noise": encoder(images)},
                                input_signature=[tf.TensorSpec([None, *image_shape], tf.float32, name="images")])
-    tmp, old = f"{path}.tmp-{os.getpid()}", f"{path}.old-{os.getpid()}"
-    tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
-    if os.path.exists(path):
-        os.rename(path, old)
-    os.rename(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
-    return path
+    return save_atomically(module, path, {"serving_default": module.serve})
 
 
 def main(argv):
     from absl import flags
 
-    from keras_gan import cli, data, figures, summaries
+    from keras_gan import cli, data, figures, summaries, train_lib
 
     del argv
     cli.quiet_logs()
     FLAGS = flags.FLAGS
 
     def infer():
-        cfg, splits, gan = figures._load(FLAGS.workdir)
+        cfg, splits, gan = train_lib.load_run(FLAGS.workdir)
         if len(splits.image_shape) != 3 or gan.num_classes:
             raise ValueError(f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
                              f"{'a conditional model' if gan.num_classes else cfg.dataset}")

@@ -230,6 +230,21 @@ def _inner(optimizer):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+def load_run(workdir, checkpoint=None):
+    """(config, splits, gan) of a run folder, the GAN restored from
+    `checkpoint` (default: the latest)."""
+    from keras_gan import config as config_lib
+
+    cfg = config_lib.load_run_config(workdir)
+    splits = data_lib.load(cfg)
+    gan = build_gan_for(cfg, splits)
+    if checkpoint:
+        _restore(make_checkpoint(gan), checkpoint)
+    elif restore_latest(gan, workdir) is None:
+        raise FileNotFoundError(f"--workdir {workdir}: no checkpoint in it")
+    return cfg, splits, gan
+
+
 def make_strategy(config):
     """`config.strategy` as a `tf.distribute.Strategy` (after splitting the CPU
     into `config.num_cpu_devices` logical devices, if asked)."""
