@@ -16,6 +16,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from keras_gan import data as data_lib
 from keras_gan import distribute
@@ -331,7 +332,12 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
                                         preprocessing=preprocessing,
                                         labels=splits.train_labels if gan.num_classes else None)
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
-    step_fn = tf.function(gan.train_step, jit_compile=True) if config.jit_compile else gan.train_step
+    jit_compile = config.jit_compile
+    if jit_compile and strategy.num_replicas_in_sync > 1:
+        # XLA cannot compile the optimizers' cross-replica all-reduce into the step.
+        logging.warning("--jit_compile is ignored with %d replicas", strategy.num_replicas_in_sync)
+        jit_compile = False
+    step_fn = tf.function(gan.train_step, jit_compile=True) if jit_compile else gan.train_step
 
     @tf.function
     def train_steps(iterator, num_steps):
