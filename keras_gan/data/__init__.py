@@ -94,7 +94,9 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
     """An endless `tf.data.Dataset` of float32 batches starting at `start_step`.
 
     Args:
-        images: uint8 array (N, H, W, C), held in memory.
+        images: uint8 array (N, H, W, C) of pixels, scaled to [0, 1] batch by
+            batch, or a float array of real-valued data used as it is
+            (gaussian1d); held in memory.
         step_batch_size: Images per step (batch_size * k_steps, global).
         seed: The data-order seed.
         start_step: First step to produce; earlier ones are skipped without
