@@ -9,7 +9,6 @@ the release) from `numpy.logspace(-1, 0, 10)`; the mean over the test split
 and its standard error are reported beside the paper's row (section 5).
 """
 
-import dataclasses
 import json
 import os
 
@@ -87,8 +86,7 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
     if cfg.dataset == "tfd" and folds is not None:
         # Table 1's TFD protocol: sigma chosen on each fold's valid split, the
         # mean over its test split; mean and standard error across folds.
-        per_fold = [score(splits if f == cfg.tfd_fold else data_lib.load(dataclasses.replace(cfg, tfd_fold=f)))
-                    for f in folds]
+        per_fold = [score(s) for s in data_lib.load_tfd_folds(cfg.data_dir, cfg.tfd_size, folds, cfg.tfd_split)]
         means = np.array([r["mean"] for r in per_fold])
         result = {"mean": float(means.mean()), "se": float(means.std() / np.sqrt(len(means))),
                   "sigma": None, "folds": list(folds),

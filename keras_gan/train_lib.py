@@ -153,10 +153,10 @@ def _write_json(path, obj):
 
 def restore_latest(gan, workdir):
     """Restores the newest checkpoint of `workdir` into `gan`; returns its path or None."""
-    manager = tf.train.CheckpointManager(make_checkpoint(gan), os.path.join(workdir, "checkpoints"), max_to_keep=None)
-    if manager.latest_checkpoint:
-        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    return manager.latest_checkpoint
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if latest:
+        _restore(make_checkpoint(gan), latest)
+    return latest
 
 
 @contextlib.contextmanager

@@ -45,10 +45,17 @@ def _read_mat_v73(path):
 def load_tfd(data_dir, size=48, fold=0, train_split="unlabeled"):
     """TFD in memory: `train` is `train_split` of `fold`, `valid` and `test`
     are that fold's valid and test images. Images (N, size, size, 1) uint8."""
+    return load_tfd_folds(data_dir, size, [fold], train_split)[0]
+
+
+def load_tfd_folds(data_dir, size=48, folds=range(NUM_FOLDS), train_split="unlabeled"):
+    """`Splits` for each of `folds`, reading the file once (Table 1's
+    protocol scores every fold)."""
     if train_split not in TRAIN_SPLITS:
         raise DataError(f"--tfd_split must be one of {', '.join(TRAIN_SPLITS)}; got {train_split!r}")
-    if not 0 <= fold < NUM_FOLDS:
-        raise DataError(f"--tfd_fold must be in 0..{NUM_FOLDS - 1}; got {fold}")
+    for fold in folds:
+        if not 0 <= fold < NUM_FOLDS:
+            raise DataError(f"--tfd_fold must be in 0..{NUM_FOLDS - 1}; got {fold}")
     path = os.path.join(data_dir, f"TFD_{size}x{size}.mat")
     if not os.path.exists(path):
         raise DataError(f"{path}: no such file (the pylearn2 TFD file is expected in --data_dir)")
@@ -56,26 +63,30 @@ def load_tfd(data_dir, size=48, fold=0, train_split="unlabeled"):
     missing = [k for k in ("images", "folds") if k not in mat]
     if missing:
         raise DataError(f"{path}: missing key{'s' * (len(missing) > 1)} {', '.join(missing)} (expected {', '.join(_KEYS)})")
-    images, folds = np.asarray(mat["images"]), np.asarray(mat["folds"])
+    images, fold_codes = np.asarray(mat["images"]), np.asarray(mat["folds"])
     if images.ndim != 3 or images.shape[1:] != (size, size):
         raise DataError(f"{path}: images have shape {images.shape}, expected (N, {size}, {size})")
-    if folds.shape != (len(images), NUM_FOLDS):
-        raise DataError(f"{path}: folds have shape {folds.shape}, expected ({len(images)}, {NUM_FOLDS})")
-    bad = np.setdiff1d(np.unique(folds), list(FOLD_CODES.values()))
+    if fold_codes.shape != (len(images), NUM_FOLDS):
+        raise DataError(f"{path}: folds have shape {fold_codes.shape}, expected ({len(images)}, {NUM_FOLDS})")
+    bad = np.setdiff1d(np.unique(fold_codes), list(FOLD_CODES.values()))
     if bad.size:
         raise DataError(f"{path}: fold codes {bad.tolist()} found, expected only 0 (unlabeled), 1 (train), 2 (valid), 3 (test)")
     if images.min() < 0 or images.max() > 255:
         raise DataError(f"{path}: pixel values span [{images.min()}, {images.max()}], expected 0..255")
     images = images.astype(np.uint8)[..., None]
     labels = np.asarray(mat["labs_ex"]).reshape(-1) if "labs_ex" in mat else None
-    codes = folds[:, fold]
-    train_mask = np.isin(codes, [1, 2]) if train_split == "full_train" else codes == FOLD_CODES[train_split]
 
-    def pick(mask):
-        if not mask.any():
-            raise DataError(f"{path}: fold {fold} has no images in that split")
-        return images[mask], (labels[mask] if labels is not None else None)
+    def fold_splits(fold):
+        codes = fold_codes[:, fold]
+        train_mask = np.isin(codes, [1, 2]) if train_split == "full_train" else codes == FOLD_CODES[train_split]
 
-    (train, train_labels), (valid, valid_labels), (test, test_labels) = (
-        pick(train_mask), pick(codes == 2), pick(codes == 3))
-    return Splits(train, valid, test, train_labels, valid_labels, test_labels)
+        def pick(mask):
+            if not mask.any():
+                raise DataError(f"{path}: fold {fold} has no images in that split")
+            return images[mask], (labels[mask] if labels is not None else None)
+
+        (train, train_labels), (valid, valid_labels), (test, test_labels) = (
+            pick(train_mask), pick(codes == 2), pick(codes == 3))
+        return Splits(train, valid, test, train_labels, valid_labels, test_labels)
+
+    return [fold_splits(fold) for fold in folds]
