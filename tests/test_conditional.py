@@ -49,3 +49,48 @@ def test_conditional_needs_labels(tmp_path, tiny_config):
     cfg = dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path), conditional=True)
     with pytest.raises(train_lib.TrainingError, match="--conditional needs class labels"):
         train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_the_generator_learns_each_class(update):
+    """A two-class 1-D game, p(x | c=0) = N(-2, 0.5^2), p(x | c=1) = N(2, 0.5^2):
+    G(z | c) must land on its own class's mean. The game oscillates (about
+    +-0.7 around each mean over thousands of steps), so the bound is 1.0, half
+    way to the other class: a model that ignored c, or labels shuffled apart
+    from their data, puts both classes' means near 0 or on one mode."""
+    import keras
+
+    from keras_gan.gan import GAN
+    from keras_gan.networks import Discriminator, Generator
+
+    no_dropout = dict(input_include_prob=1.0, input_scale=1.0, hidden_include_prob=1.0, hidden_scale=1.0)
+    generator = Generator(image_shape=(1,), hidden_units=(32, 32), hidden_activations=("relu", "relu"),
+                          output_activation="linear", irange=0.5, seed=0)
+    discriminator = Discriminator(maxout_units=(32, 32), num_pieces=5, irange=0.1, seed=1, **no_dropout)
+    gan = GAN(generator, discriminator, noise_dim=1, seed=0, num_classes=2)
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5), update=update)
+    gan.build()
+    gan.build_optimizers()
+
+    @tf.function
+    def train(n):
+        for i in tf.range(n):
+            seed = tf.stack([tf.cast(i, tf.int64), 7])
+            labels = tf.random.stateless_uniform((256,), seed, maxval=2, dtype=tf.int32)
+            x = 4.0 * tf.cast(labels, tf.float32)[:, None] - 2.0 + 0.5 * tf.random.stateless_normal((256, 1), seed + 1)
+            gan.train_step((x, labels))
+
+    train(tf.constant(1000))
+    z = gan.sample_noise(2000, seed=tf.constant([3, 4], tf.int64))
+    for c, mean in [(0, -2.0), (1, 2.0)]:
+        x = gan.generate(z, tf.fill([2000], c)).numpy().ravel()
+        assert abs(x.mean() - mean) < 1.0, (c, x.mean(), x.std())
+
+
+def test_conditional_figures_draw_one_class_per_row(tiny_config):
+    from keras_gan import figures
+
+    cfg = dataclasses.replace(tiny_config, conditional=True)
+    gan = train_lib.build_gan(cfg, (28, 28, 1), 200, num_classes=10)
+    np.testing.assert_array_equal(figures.row_labels(gan, 12, 2), np.repeat(np.arange(12) % 10, 2))
+    assert figures.row_labels(train_lib.build_gan(tiny_config, (28, 28, 1), 200), 3, 2) is None
