@@ -49,23 +49,15 @@ def nearest_neighbours(queries, reference, batch_size=10_000):
     return best_i
 
 
-def row_labels(gan, rows, cols):
-    """A conditional model's class for each image of a `rows x cols` grid:
-    row r is class r mod C. None for the paper's unconditional model."""
-    if not gan.num_classes:
-        return None
-    return np.repeat(np.arange(rows) % gan.num_classes, cols).astype(np.int32)
-
-
 def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, seed=0):
     """Figure 2: `rows x cols` fair random samples (shown in model order, not
     picked); the rightmost column holds the nearest training example of each
     row's last sample, so memorization would show as identical pairs. A
     conditional model draws row r from class r mod C."""
     from keras_gan import data as data_lib
-    from keras_gan.train_lib import sample_images
+    from keras_gan.train_lib import row_labels, sample_images
 
-    samples = sample_images(gan, rows * cols, (seed, 2), row_labels(gan, rows, cols))
+    samples = sample_images(gan, rows * cols, (seed, 2), row_labels(gan.num_classes, rows, cols))
     last = samples.reshape(rows, cols, *samples.shape[1:])[:, -1]
     train_model_space = preprocessing.forward(data_lib.to_float(train_images)).numpy()
     nearest = train_model_space[nearest_neighbours(last, train_model_space)]
@@ -77,11 +69,14 @@ def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, se
 def interpolation(gan, preprocessing, rows=6, steps=10, seed=0):
     """Figure 3: each row is G(z) along the line from one random z to another
     (a conditional model: row r in class r mod C)."""
+    from keras_gan.train_lib import row_labels
+
     ends = gan.sample_noise(2 * rows, seed=tf.constant((seed, 3), tf.int64)).numpy().reshape(rows, 2, -1)
     alphas = np.linspace(0.0, 1.0, steps)[None, :, None]
     z = (1 - alphas) * ends[:, :1] + alphas * ends[:, 1:]
     # A conditional model keeps each row's class fixed.
-    images = gan.generate(tf.constant(z.reshape(rows * steps, -1), tf.float32), row_labels(gan, rows, steps)).numpy()
+    labels = row_labels(gan.num_classes, rows, steps)
+    images = gan.generate(tf.constant(z.reshape(rows * steps, -1), tf.float32), labels).numpy()
     return summaries.image_grid(preprocessing.inverse(images), rows, steps)
 
 

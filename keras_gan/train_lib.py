@@ -182,6 +182,12 @@ def cycling_labels(count, num_classes, offset=0):
     return (np.arange(offset, offset + count) % num_classes).astype(np.int32) if num_classes else None
 
 
+def row_labels(num_classes, rows, cols):
+    """A conditional model's class for each image of a `rows x cols` grid:
+    row r is class r mod C (None for an unconditional model)."""
+    return np.repeat(np.arange(rows) % num_classes, cols).astype(np.int32) if num_classes else None
+
+
 def sample_images(gan, count, seed, labels=None):
     """G's images for a fixed stateless noise draw (count, *image_shape); a
     conditional model draws `labels` (default: the classes in turn)."""
@@ -361,7 +367,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
     def epoch_end(epoch):
         if len(splits.image_shape) == 3:  # pictures only for image data
             rows = gan.num_classes or config.grid_size  # a conditional model: one row per class
-            labels = np.repeat(np.arange(rows), config.grid_size).astype(np.int32) if gan.num_classes else None
+            labels = row_labels(gan.num_classes, rows, config.grid_size)
             grid = preprocessing.inverse(sample_images(gan, rows * config.grid_size, GRID_NOISE_SEED, labels))
             with writer.as_default(step=step):
                 tf.summary.image("samples", summaries.image_grid(grid, rows, config.grid_size))

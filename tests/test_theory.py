@@ -68,17 +68,24 @@ def test_proposition1_a_converged_discriminator_is_p_data_over_p_data_plus_p_g()
     assert np.abs(d - swapped).max() > 0.3
 
 
+def one_dimensional_gan(num_classes=0, update="alternating"):
+    """Small MLPs for a 1-D game (as flags/gaussian1d.cfg, no dropout), Adam
+    for both players, built."""
+    generator = Generator(image_shape=(1,), hidden_units=(32, 32), hidden_activations=("relu", "relu"),
+                          output_activation="linear", irange=0.5, seed=0)
+    discriminator = Discriminator(maxout_units=(32, 32), num_pieces=5, irange=0.1, seed=1, **NO_DROPOUT)
+    gan = GAN(generator, discriminator, noise_dim=1, seed=0, num_classes=num_classes)
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5), update=update)
+    gan.build()
+    gan.build_optimizers()
+    return gan
+
+
 def test_theorem1_a_converged_generator_reaches_minus_log4_and_d_star_one_half():
     """Algorithm 1 on N(2, 0.5^2): after training, C(G) (with p_g from a kernel
     density of 20,000 samples) is within 0.1 nats of -log 4 and D* within 0.2 of
     1/2 over the data's mean +- one std; at initialization both are far off."""
-    generator = Generator(image_shape=(1,), hidden_units=(32, 32), hidden_activations=("relu", "relu"),
-                          output_activation="linear", irange=0.5, seed=0)
-    discriminator = Discriminator(maxout_units=(32, 32), num_pieces=5, irange=0.1, seed=1, **NO_DROPOUT)
-    gan = GAN(generator, discriminator, noise_dim=1, seed=0)
-    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
-    gan.build()
-    gan.build_optimizers()
+    gan = one_dimensional_gan()
     p_data = theory.gaussian_density(2.0, 0.5)
     grid = np.linspace(-2.0, 6.0, 1601)
     x = np.linspace(1.5, 2.5, 21)
