@@ -9,7 +9,6 @@ the release) from `numpy.logspace(-1, 0, 10)`; the mean over the test split
 and its standard error are reported beside the paper's row (section 5).
 """
 
-import json
 import os
 
 import numpy as np
@@ -95,10 +94,9 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
         result = score(splits)
     result.update(dataset=cfg.dataset, source=source, checkpoint_step=step)
     if output:
-        tmp = f"{output}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, output)
+        from keras_gan.train_lib import write_json
+
+        write_json(output, result)
     if workdir and step is not None:
         import tensorflow as tf
 

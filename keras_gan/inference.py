@@ -14,7 +14,6 @@ images; a figure of real test images beside G(E(x)); E exported as a
 SavedModel (`serving_default`: images -> z) in `<workdir>/export/inference/`.
 """
 
-import json
 import os
 
 import keras
@@ -135,8 +134,7 @@ def main(argv):
         grid = summaries.image_grid(preprocessing.inverse(pairs.reshape(-1, *real.shape[1:])), rows, 10)
         figures.write_png(os.path.join(out_dir, "reconstructions.png"), grid)
         export = export_inference_net(encoder, splits.image_shape, os.path.join(FLAGS.workdir, "export", "inference"))
-        with open(os.path.join(out_dir, "result.json"), "w") as f:
-            json.dump(result, f, indent=1)
+        train_lib.write_json(os.path.join(out_dir, "result.json"), result)
         print(f"Reconstruction error, mean squared error per pixel of G(E(x)): generated images "
               f"{result['generated_mse']:.4f}, real test images {result['test_mse']:.4f} (mean image: "
               f"{result['mean_image_test_mse']:.4f})")

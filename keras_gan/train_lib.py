@@ -141,13 +141,15 @@ def _check_architecture(config, workdir):
                 "Use another --workdir."
             )
     else:
-        _write_json(path, wanted)
+        write_json(path, wanted, sort_keys=True)
 
 
-def _write_json(path, obj):
+def write_json(path, obj, sort_keys=False):
+    """Writes `obj` as JSON through a temporary file, so an interrupted write
+    never leaves `path` half-written."""
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
+        json.dump(obj, f, indent=1, sort_keys=sort_keys)
     os.replace(tmp, path)
 
 
@@ -312,7 +314,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None):
     if chief:
         os.makedirs(workdir, exist_ok=True)
         _check_architecture(config, workdir)
-        _write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()))
+        write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()), sort_keys=True)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
