@@ -6,11 +6,7 @@ import sys
 # TensorFlow's C++ start-up chatter buries the one line a user needs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_gan.config import ConfigError  # noqa: E402
-from keras_gan.data import DataError  # noqa: E402
-from keras_gan.parzen import ParzenError  # noqa: E402
-
-USER_ERRORS = (ConfigError, DataError, ParzenError, FileNotFoundError, NotADirectoryError, PermissionError)
+from keras_gan.errors import UserError  # noqa: E402
 
 
 def quiet_logs():
@@ -23,11 +19,21 @@ def quiet_logs():
 
 
 def run_reporting_errors(fn, *args, **kwargs):
-    """Calls `fn`; a user error becomes one line on stderr and exit status 1."""
-    from keras_gan.train_lib import TrainingError
-
+    """Calls `fn`; a user error (a `UserError`, or a file that cannot be
+    read or written) becomes one line on stderr and exit status 1."""
     try:
         return fn(*args, **kwargs)
-    except USER_ERRORS + (TrainingError,) as e:
+    except (UserError, OSError) as e:
         sys.stderr.write(f"error: {e}\n")
         sys.exit(1)
+
+
+def define_generator_flags():
+    """--checkpoint and --generator: which weights of a run folder a command reads."""
+    from absl import flags
+
+    flags.DEFINE_string("checkpoint", "latest", "Which checkpoint of --workdir: latest, best (the validation "
+                        "monitor's pick), a step number (a recent or a kept checkpoint) or a checkpoint path.")
+    flags.DEFINE_string("generator", None, "Which generator of that checkpoint: generator (G itself) or "
+                        "ema_<decay> (one of its moving averages, --ema_decays); default: the one the validation "
+                        "monitor picked for --checkpoint=best, else G.")

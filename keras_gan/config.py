@@ -12,8 +12,10 @@ from typing import Optional
 
 from absl import flags
 
+from keras_gan.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError, ValueError):
     """A setting a user gave is out of range; the message names the flag."""
 
 
@@ -125,12 +127,23 @@ class Config:
         0.5, "Dropout include probability on the input of every other D layer.", lower=0.0, upper=1.0
     )
     d_hidden_scale: float = _field(2.0, "Scale of kept values on every other D layer's input.", lower=0.0)
+    ema_decays: tuple = _field(
+        (), "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
+        "horizon about 1/(1 - decay) updates; Yazici et al. 2019, not the paper's). They never feed the game; "
+        "the monitor, evaluate, figures and export can sample from them (--average there).",
+    )
     # The optimizer (SGD with classical momentum, one per player).
     learning_rate: float = _field(0.1, "Initial learning rate of both players.", lower=0.0)
     lr_decay_factor: float = _field(
         1.000004, "Learning rate divided by this after every update.", lower=1.0
     )
     min_lr: float = _field(1e-6, "Floor of the decayed learning rate.", lower=0.0)
+    lr_drop_updates: tuple = _field(
+        (), "Not the release's: after each of these update counts (comma-separated) the learning rate is also "
+        "multiplied by --lr_drop_factor, on top of the decay. A resumed run can add one to reach the late, "
+        "low-rate regime sooner.",
+    )
+    lr_drop_factor: float = _field(0.1, "Factor of each --lr_drop_updates drop.", lower=1e-9, upper=1.0)
     initial_momentum: float = _field(0.5, "Momentum during epoch momentum_start.", lower=0.0, upper=0.999)
     final_momentum: float = _field(0.7, "Momentum from epoch momentum_saturate on.", lower=0.0, upper=0.999)
     momentum_start: int = _field(1, "Epoch at which the momentum starts rising.", lower=1)
@@ -138,13 +151,24 @@ class Config:
     # Monitoring and bookkeeping.
     log_every: int = _field(100, "Write scalars to TensorBoard every this many steps.", lower=1)
     grid_size: int = _field(10, "Sample grids are grid_size x grid_size images.", lower=1)
-    keep_checkpoints: int = _field(3, "How many checkpoints to keep.", lower=1)
-    parzen_every: int = _field(
-        0, "Every this many epochs, a quick Parzen estimate on the validation split (0: never).", lower=0
+    keep_checkpoints: int = _field(3, "How many of the latest checkpoints to keep.", lower=1)
+    keep_every: int = _field(
+        0, "Also keep the checkpoint of every this many epochs for good, in <workdir>/checkpoints/kept "
+        "(evaluate --step=N reads them; 0: none).", lower=0,
     )
-    parzen_samples: int = _field(1000, "Generator samples for the in-training Parzen estimate.", lower=1)
-    parzen_valid: int = _field(1000, "Validation images for the in-training Parzen estimate.", lower=1)
-    parzen_sigma: float = _field(0.2, "Kernel width of the in-training Parzen estimate.", lower=0.0)
+    parzen_every: int = _field(
+        0, "Every this many epochs, the validation monitor: Table 1's Parzen protocol with the validation split in "
+        "place of the test split, for G and each of its averages; the best is kept in <workdir>/best (0: never).",
+        lower=0,
+    )
+    parzen_samples: int = _field(10000, "Generator samples (kernel centres) of the validation monitor.", lower=1)
+    parzen_valid: int = _field(
+        1000, "The monitor chooses sigma on the first this many validation images and scores the rest "
+        "(all of them if there are no more).", lower=1,
+    )
+    parzen_sigma: float = _field(
+        0.0, "The monitor's kernel width; 0: chosen from the paper's grid logspace(-1, 0, 10), as Table 1.", lower=0.0
+    )
     jit_compile: bool = _field(False, "Compile the training step with XLA.")
     deterministic: bool = _field(
         False, "TensorFlow op determinism: with the same --seed, runs give bit-identical weights (slower on GPU)."
@@ -206,6 +230,10 @@ class Config:
             )
         if len(self.g_conv_shape) != 3 or min(self.g_conv_shape) < 1:
             raise ConfigError(f"--g_conv_shape must be height,width,channels; got {self.g_conv_shape}")
+        if any(not 0.0 < d < 1.0 for d in self.ema_decays) or len(set(self.ema_decays)) != len(self.ema_decays):
+            raise ConfigError(f"--ema_decays must be distinct values in (0, 1); got {','.join(map(str, self.ema_decays))}")
+        if any(u < 1 for u in self.lr_drop_updates):
+            raise ConfigError(f"--lr_drop_updates must be positive update counts; got {','.join(map(str, self.lr_drop_updates))}")
         if self.momentum_saturate <= self.momentum_start:
             raise ConfigError(
                 f"--momentum_saturate must be after --momentum_start; got {self.momentum_saturate} "
@@ -241,7 +269,8 @@ def load_run_config(workdir):
 _LIST_TYPES = {
     "g_hidden_units": int, "d_maxout_units": int, "g_hidden_biases": float, "g_hidden_activations": str,
     "g_conv_shape": int, "d_conv_channels": int, "d_conv_kernels": int, "d_conv_pads": int,
-    "d_conv_pool_sizes": int, "d_conv_pool_strides": int,
+    "d_conv_pool_sizes": int, "d_conv_pool_strides": int, "ema_decays": float,
+    "lr_drop_updates": int,
 }
 
 

@@ -13,6 +13,8 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_gan.errors import TrainingError
+
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 
 
@@ -55,6 +57,35 @@ def make_strategy(name, tpu=""):
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
     raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}; got {name!r}")
+
+
+def strategy_for(config):
+    """The strategy `config.strategy` names, after splitting the CPU into
+    `config.num_cpu_devices` logical devices if asked; a `TrainingError` for
+    a setting that cannot be honoured."""
+    try:
+        configure_cpu_devices(config.num_cpu_devices)
+    except RuntimeError:
+        raise TrainingError("--num_cpu_devices must be set before TensorFlow initializes its devices") from None
+    try:
+        return make_strategy(config.strategy, config.tpu)
+    except ValueError as e:
+        raise TrainingError(str(e)) from None
+
+
+def replica_seed(seed_generator):
+    """The next stateless seed of `seed_generator`, made distinct per replica.
+
+    Every replica advances the same (checkpointed) generator state in step, so
+    without the replica id in the seed all replicas would draw the same noise
+    and dropout masks.
+    """
+    seed = tf.cast(seed_generator.next(), "int64")
+    context = tf.distribute.get_replica_context()
+    if context is not None:
+        replica = tf.cast(context.replica_id_in_sync_group, "int64")
+        seed = seed + tf.stack([replica * 1_000_003, tf.constant(0, "int64")])
+    return seed
 
 
 def is_chief(strategy):

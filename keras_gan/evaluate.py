@@ -1,6 +1,9 @@
 """Table 1: the Parzen-window log-likelihood of the test set under a generator.
 
-    python -m keras_gan.evaluate --workdir=runs/mnist                  # latest checkpoint
+    python -m keras_gan.evaluate --workdir=runs/mnist                       # G of the latest checkpoint
+    python -m keras_gan.evaluate --workdir=runs/mnist --checkpoint=best     # the validation monitor's pick
+    python -m keras_gan.evaluate --workdir=runs/mnist --generator=all       # G and each of its averages
+    python -m keras_gan.evaluate --workdir=runs/mnist --diagnose            # and where the nats go
     python -m keras_gan.evaluate --saved_model=runs/mnist/export/generator --data_dir=../shared/data/mnist
     python -m keras_gan.evaluate --samples=other_model.npy --data_dir=../shared/data/mnist
 
@@ -27,12 +30,15 @@ def _samples_from_file(path, dim):
     except ValueError as e:
         raise DataError(f"--samples {path}: not a numpy .npy array ({e})") from None
     if samples.ndim < 2 or int(np.prod(samples.shape[1:])) != dim:
-        raise DataError(
-            f"--samples {path}: shape {samples.shape} does not flatten to (n, {dim}) images of this data set"
-        )
+        raise DataError(f"--samples {path}: shape {samples.shape} does not flatten to (n, {dim}) images of this data set")
+    if len(samples) == 0:
+        raise DataError(f"--samples {path}: holds no images (shape {samples.shape}); expected at least one")
     samples = samples.reshape(len(samples), dim).astype(np.float32)
+    if np.isnan(samples).any():
+        raise DataError(f"--samples {path}: holds NaN values; expected pixels in [0, 1]")
     if not np.all(np.isfinite(samples)) or samples.min() < 0.0 or samples.max() > 1.0:
-        raise DataError(f"--samples {path}: values must be finite pixels in [0, 1]; got range [{np.nanmin(samples)}, {np.nanmax(samples)}]")
+        raise DataError(f"--samples {path}: values must be finite pixels in [0, 1]; got range "
+                        f"[{samples.min()}, {samples.max()}]")
     return samples
 
 
@@ -42,42 +48,24 @@ def _samples_from_saved_model(path, count, seed):
     if not os.path.isdir(path):
         raise FileNotFoundError(f"--saved_model {path}: no such folder")
     loaded = tf.saved_model.load(path)
-    out = [loaded.sample(min(1000, count - i), seed * 1_000_003 + i)["images"].numpy() for i in range(0, count, 1000)]
-    return np.concatenate(out)
+    return loaded.sample(count, seed)["images"].numpy()
 
 
-def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples=10000, valid_images=1000,
-             sigmas=None, seed=0, output=None, folds=None):
-    """Scores one generator with the paper's protocol; returns the result dict.
+def score(cfg, samples, splits, valid_images=1000, sigmas=None, folds=None):
+    """The paper's protocol for `samples` (model space) on `splits`.
 
-    Exactly one of `workdir` (its latest checkpoint), `saved_model` or
-    `samples_path` gives the samples; `cfg` names the data set. For TFD,
-    `folds` (e.g. range(5)) scores each fold with its own sigma and reports
-    the mean and standard error across folds (`result["per_fold"]` holds each).
+    sigma is chosen on the first `valid_images` validation images (0: all);
+    the result is the mean and standard error of the test log-likelihoods.
+    For TFD, `folds` (e.g. range(5)) scores each fold with its own sigma and
+    reports the mean and standard error across folds (`per_fold` holds each).
     """
     from keras_gan import data as data_lib
     from keras_gan import parzen
 
-    splits = data_lib.load(cfg)
-    dim = int(np.prod(splits.image_shape))
-    step = None
-    if samples_path:
-        samples, source = _samples_from_file(samples_path, dim), samples_path
-    elif saved_model:
-        samples, source = _samples_from_saved_model(saved_model, num_samples, seed), saved_model
-    else:
-        from keras_gan import train_lib
-
-        gan = train_lib.build_gan_for(cfg, splits)
-        checkpoint = train_lib.restore_latest(gan, workdir)
-        if checkpoint is None:
-            raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to evaluate")
-        step = int(gan.g_optimizer.iterations.numpy())
-        samples, source = train_lib.generate(gan, num_samples, seed=seed), checkpoint
     sigmas = parzen.PAPER_SIGMAS if sigmas is None else sigmas
     preprocessing = data_lib.Preprocessing(cfg.preprocess, splits.train)
 
-    def score(fold_splits):
+    def one(fold_splits):
         valid = fold_splits.valid if not valid_images else fold_splits.valid[:valid_images]
         to_model = lambda images: preprocessing.forward(data_lib.to_float(images)).numpy()  # noqa: E731
         return parzen.evaluate(samples, to_model(valid), to_model(fold_splits.test), sigmas=sigmas).to_dict()
@@ -85,41 +73,86 @@ def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples
     if cfg.dataset == "tfd" and folds is not None:
         # Table 1's TFD protocol: sigma chosen on each fold's valid split, the
         # mean over its test split; mean and standard error across folds.
-        per_fold = [score(s) for s in data_lib.load_tfd_folds(cfg.data_dir, cfg.tfd_size, folds, cfg.tfd_split)]
+        per_fold = [one(s) for s in data_lib.load_tfd_folds(cfg.data_dir, cfg.tfd_size, folds, cfg.tfd_split)]
         means = np.array([r["mean"] for r in per_fold])
-        result = {"mean": float(means.mean()), "se": float(means.std() / np.sqrt(len(means))),
-                  "sigma": None, "folds": list(folds),
-                  "per_fold": per_fold, "n_samples": len(samples)}
-    else:
-        result = score(splits)
-    result.update(dataset=cfg.dataset, source=source, checkpoint_step=step)
-    if output:
-        from keras_gan.train_lib import write_json
+        return {"mean": float(means.mean()), "se": float(means.std() / np.sqrt(len(means))), "sigma": None,
+                "folds": list(folds), "per_fold": per_fold, "n_samples": len(samples)}
+    return one(splits)
 
-        write_json(output, result)
+
+def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples=10000, valid_images=1000,
+             sigmas=None, seed=0, output=None, folds=None, checkpoint="latest", generators=None, diagnose=False):
+    """Scores generators with the paper's protocol; returns one result dict per generator.
+
+    Exactly one of `workdir` (its `checkpoint`, see `experiment.find_checkpoint`),
+    `saved_model` or `samples_path` gives the samples; `cfg` names the data
+    set. `generators` names which of a run's generators are scored
+    ("generator" for G, "ema_<decay>" for its averages, "all"; default: the
+    monitor's pick for the best checkpoint, else G); each draws the same
+    `num_samples` noise vectors. With `diagnose`, each result also holds
+    `diagnosis` (`keras_gan.diagnose`). `output` gets the JSON: one dict, or
+    a list when several generators are scored.
+    """
+    from keras_gan import data as data_lib
+    from keras_gan import experiment
+
+    sources = {}
+    step = None
+    if workdir and not (samples_path or saved_model):
+        run = experiment.load_run(workdir, checkpoint)
+        splits, step = run.splits, run.step
+        if generators in (None, []):
+            generators = [experiment.default_generator(workdir, checkpoint)]
+        if generators == ["all"] or generators == "all":
+            generators = [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+        for name in generators:
+            decay = experiment.average_decay(run.gan, name)
+            sources[name] = (run.gan.sample(num_samples, seed=seed, average=decay).numpy(), run.checkpoint)
+    else:
+        splits = data_lib.load(cfg)
+        dim = int(np.prod(splits.image_shape))
+        if samples_path:
+            sources["samples"] = (_samples_from_file(samples_path, dim), samples_path)
+        else:
+            sources["generator"] = (_samples_from_saved_model(saved_model, num_samples, seed), saved_model)
+    results = []
+    for name, (samples, source) in sources.items():
+        result = score(cfg, samples, splits, valid_images, sigmas, folds)
+        result.update(dataset=cfg.dataset, source=source, checkpoint_step=step, generator=name)
+        if diagnose:
+            from keras_gan import diagnose as diagnose_lib
+
+            result["diagnosis"] = diagnose_lib.diagnose(cfg, samples, splits, valid_images)
+        results.append(result)
+    if output:
+        experiment.write_json(output, results[0] if len(results) == 1 else results)
     if workdir and step is not None:
         import tensorflow as tf
 
         with tf.summary.create_file_writer(workdir).as_default(step=step):
-            tf.summary.scalar("parzen/test_log_likelihood", result["mean"])
-            if result["sigma"] is not None:
-                tf.summary.scalar("parzen/sigma", result["sigma"])
-    return result
+            for result in results:
+                suffix = "" if result["generator"] == experiment.GENERATOR else f"_{result['generator']}"
+                tf.summary.scalar(f"parzen/test_log_likelihood{suffix}", result["mean"])
+                if result["sigma"] is not None:
+                    tf.summary.scalar(f"parzen/sigma{suffix}", result["sigma"])
+    return results
 
 
-def table1_rows(result):
-    """The paper's Table 1 row and this run's, as printable lines."""
+def table1_rows(results):
+    """The paper's Table 1 row and one row per scored generator, as printable lines."""
+    results = [results] if isinstance(results, dict) else results
     lines = [_ROW.format("Model", "Data", "Parzen log-likelihood")]
-    if result["dataset"] in PAPER_TABLE1:
-        mean, se = PAPER_TABLE1[result["dataset"]]
-        lines.append(_ROW.format("Adversarial nets (paper)", result["dataset"].upper(), f"{mean:.0f} +- {se:.0f}"))
-    sigma = f"sigma={result['sigma']:.4g}" if "per_fold" not in result else (
-        "folds " + ",".join(map(str, result["folds"])) + ", sigma per fold " +
-        ",".join(f"{r['sigma']:.3g}" for r in result["per_fold"]))
-    lines.append(_ROW.format(
-        "Adversarial nets (this run)", result["dataset"].upper(),
-        f"{result['mean']:.1f} +- {result['se']:.1f}  ({sigma})",
-    ))
+    dataset = results[0]["dataset"]
+    if dataset in PAPER_TABLE1:
+        mean, se = PAPER_TABLE1[dataset]
+        lines.append(_ROW.format("Adversarial nets (paper)", dataset.upper(), f"{mean:.0f} +- {se:.0f}"))
+    for result in results:
+        sigma = f"sigma={result['sigma']:.4g}" if "per_fold" not in result else (
+            "folds " + ",".join(map(str, result["folds"])) + ", sigma per fold " +
+            ",".join(f"{r['sigma']:.3g}" for r in result["per_fold"]))
+        name = "Adversarial nets (this run)" if result["generator"] in ("generator", "samples") else (
+            f"this run, {result['generator']}")
+        lines.append(_ROW.format(name, dataset.upper(), f"{result['mean']:.1f} +- {result['se']:.1f}  ({sigma})"))
     return lines
 
 
@@ -133,11 +166,9 @@ def main(argv):
     FLAGS = flags.FLAGS
 
     def run_evaluation():
-        sources = [bool(FLAGS.workdir), bool(FLAGS.saved_model), bool(FLAGS.samples)]
-        if FLAGS.samples and FLAGS.saved_model:
-            raise config.ConfigError("give one of --saved_model and --samples, not both")
-        if not any(sources):
-            raise config.ConfigError("give --workdir, --saved_model or --samples")
+        if sum(map(bool, (FLAGS.workdir and not (FLAGS.samples or FLAGS.saved_model), FLAGS.saved_model,
+                          FLAGS.samples))) != 1:
+            raise config.ConfigError("give one of --workdir, --saved_model and --samples")
         cfg = config.load_run_config(FLAGS.workdir) if FLAGS.workdir else config.Config()
         if FLAGS["dataset"].present or not FLAGS.workdir:
             cfg.dataset = FLAGS.dataset
@@ -154,12 +185,21 @@ def main(argv):
         valid_images = FLAGS.valid_images
         if valid_images is None:  # the release: 1,000 MNIST digits, TFD's whole valid split
             valid_images = 0 if cfg.dataset == "tfd" else 1000
-        result = evaluate(
+        results = evaluate(
             cfg, workdir=FLAGS.workdir, saved_model=FLAGS.saved_model, samples_path=FLAGS.samples,
-            num_samples=FLAGS.num_samples, valid_images=valid_images, sigmas=sigmas,
-            seed=FLAGS.seed, output=output, folds=folds,
+            num_samples=FLAGS.num_samples, valid_images=valid_images, sigmas=sigmas, seed=FLAGS.seed,
+            output=output, folds=folds, checkpoint=FLAGS.checkpoint,
+            generators=FLAGS.generator.split(",") if FLAGS.generator else None, diagnose=FLAGS.diagnose,
         )
-        print("\n".join(table1_rows(result)))
+        if results[0]["checkpoint_step"] is not None:
+            print(f"{results[0]['source']} (step {results[0]['checkpoint_step']})")
+        print("\n".join(table1_rows(results)))
+        if FLAGS.diagnose:
+            from keras_gan import diagnose as diagnose_lib
+
+            for result in results:
+                print(f"\nDiagnosis of {result['generator']}:")
+                print("\n".join(diagnose_lib.report(result["diagnosis"])))
         if output:
             print(f"Wrote {output}")
 
@@ -169,10 +209,13 @@ def main(argv):
 def run():
     from absl import app, flags
 
-    flags.DEFINE_string("workdir", None, "A keras_gan run folder: its latest checkpoint is evaluated.")
+    from keras_gan import cli
+
+    flags.DEFINE_string("workdir", None, "A keras_gan run folder: one of its checkpoints is evaluated.")
     flags.DEFINE_string("saved_model", None, "An exported generator (SavedModel) to evaluate instead.")
     flags.DEFINE_string("samples", None, "A .npy array of images in [0, 1] from any model, to evaluate instead.")
-    flags.DEFINE_enum("dataset", "mnist", ["mnist", "tfd", "cifar10", "folder"], "Data set whose splits are used (default: the run's).")
+    flags.DEFINE_enum("dataset", "mnist", ["mnist", "tfd", "cifar10", "folder", "gaussian1d"],
+                      "Data set whose splits are used (default: the run's).")
     flags.DEFINE_integer("tfd_fold", -1, "TFD: the fold to score (-1: all five, the paper's protocol).", lower_bound=-1, upper_bound=4)
     flags.DEFINE_string("data_dir", None, "Folder with the data set's files (default: the run's, else tfds).")
     flags.DEFINE_integer("num_samples", 10000, "Generator samples used as kernel centres.", lower_bound=1)
@@ -183,6 +226,11 @@ def run():
     flags.DEFINE_integer("num_sigmas", 10, "Sigmas in the grid (log-spaced).", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the generator's noise.", lower_bound=0)
     flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/parzen.json).")
+    flags.DEFINE_bool("diagnose", False, "Also print where the log-likelihood goes: the sigma curve, per-class "
+                      "test log-likelihoods, the samples' class mix, nearest-neighbour distances, background and "
+                      "sharpness, each beside the same figure for real training images.")
+    cli.define_generator_flags()
+    flags.FLAGS["generator"].help += " Several, comma-separated, or all."
     app.run(main)
 
 

@@ -10,7 +10,6 @@ checkpoint. The folder is written beside its final name and renamed into
 place, so a reader never sees a half-written export.
 """
 
-import math
 import os
 import shutil
 
@@ -18,27 +17,26 @@ import tensorflow as tf
 
 
 class _GeneratorModule(tf.Module):
-    def __init__(self, gan):
+    def __init__(self, gan, average=None):
         super().__init__(name="generator")
-        # Only G is tracked: tracking the whole GAN would make the SavedModel trace D as well.
-        self.generator = gan.generator
-        self._variables = list(gan.generator.variables)
+        # Only the exported generator is tracked: tracking the whole GAN would make the SavedModel trace D as well.
+        self.generator = gan._generator_for(average)
+        self._variables = list(self.generator.variables)
         # Metadata as variables: plain tensors are not saved with a tf.Module.
         self.noise_dim = tf.Variable(gan.noise_dim, trainable=False, name="noise_dim")
         self.image_shape = tf.Variable(gan.generator.image_shape, trainable=False, name="image_shape")
         self.num_classes = tf.Variable(gan.num_classes, trainable=False, name="num_classes")
-        self._noise = gan.noise
         dim, classes = gan.noise_dim, gan.num_classes
 
         if classes:
             @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise"),
                                           tf.TensorSpec([None], tf.int32, name="label")])
             def serve(noise, label):
-                return {"images": gan.generate(noise, label)}
+                return {"images": gan.generate(noise, label, average=average)}
         else:
             @tf.function(input_signature=[tf.TensorSpec([None, dim], tf.float32, name="noise")])
             def serve(noise):
-                return {"images": gan.generate(noise)}
+                return {"images": gan.generate(noise, average=average)}
 
         @tf.function
         def sample(count, seed=None):
@@ -46,13 +44,11 @@ class _GeneratorModule(tf.Module):
                 # A seeded stateful op: fresh noise on every call, and allowed under op determinism.
                 seed = tf.random.uniform([], maxval=tf.int64.max, dtype=tf.int64, seed=2014)
             count = tf.cast(count, tf.int32)
-            z = self._draw(tf.stack([count, dim]), tf.stack([tf.cast(seed, tf.int64), 0]))
-            out = {"noise": z}
-            if classes:  # the classes in turn: 0, 1, ..., C-1, 0, ...
-                out["label"] = tf.math.floormod(tf.range(count), classes)
-                out["images"] = gan.generate(z, out["label"])
-            else:
-                out["images"] = gan.generate(z)
+            # The same draw as GAN.sample(count, seed): z from the key [seed, 0], the classes in turn.
+            z = gan.sample_noise(count, tf.stack([tf.cast(seed, tf.int64), 0]))
+            out = {"noise": z, "images": gan.generate(z, gan.class_cycle(count), average=average)}
+            if classes:
+                out["label"] = gan.class_cycle(count)
             return out
 
         self.serve = serve
@@ -61,12 +57,6 @@ class _GeneratorModule(tf.Module):
             tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.int64, name="seed")
         )
         sample.get_concrete_function(tf.TensorSpec([], tf.int32, name="count"))
-
-    def _draw(self, shape, seed):
-        if self._noise == "uniform":
-            bound = math.sqrt(3.0)
-            return tf.random.stateless_uniform(shape, seed, minval=-bound, maxval=bound)
-        return tf.random.stateless_normal(shape, seed)
 
 
 def recover_interrupted_export(path):
@@ -87,8 +77,9 @@ def recover_interrupted_export(path):
                 os.rename(full, path)
 
 
-def export_generator(gan, path):
-    """Writes `gan.generator` as a SavedModel at `path`, atomically.
+def export_generator(gan, path, average=None):
+    """Writes `gan.generator` (or its moving average with decay `average`) as
+    a SavedModel at `path`, atomically.
 
     Signatures: `serving_default(noise: float32 (batch, noise_dim)) ->
     {"images": float32 (batch, *image_shape)}` (a conditional model also
@@ -97,7 +88,7 @@ def export_generator(gan, path):
     conditional model). The restored object also has `sample(count)` and
     `sample(count, seed)` as plain functions.
     """
-    module = _GeneratorModule(gan)
+    module = _GeneratorModule(gan, average)
     return save_atomically(module, path, {"serving_default": module.serve, "sample": module.sample_with_seed})
 
 
@@ -119,26 +110,30 @@ def save_atomically(module, path, signatures):
 def main(argv):
     from absl import flags
 
-    from keras_gan import cli, train_lib
+    from keras_gan import cli, experiment
 
     del argv
     cli.quiet_logs()
-    workdir = flags.FLAGS.workdir
+    FLAGS = flags.FLAGS
 
     def export():
-        _, _, gan = train_lib.load_run(workdir)
-        out = export_generator(gan, flags.FLAGS.output or os.path.join(workdir, "export", "generator"))
-        print(f"Exported the generator at step {int(gan.g_optimizer.iterations.numpy())} to {out}")
+        run = experiment.load_run(FLAGS.workdir, FLAGS.checkpoint)
+        name = FLAGS.generator or experiment.default_generator(FLAGS.workdir, FLAGS.checkpoint)
+        out = export_generator(run.gan, FLAGS.output or os.path.join(FLAGS.workdir, "export", "generator"),
+                               experiment.average_decay(run.gan, name))
+        print(f"Exported {name} at step {run.step} ({run.checkpoint}) to {out}")
 
     cli.run_reporting_errors(export)
-
 
 
 def run():
     from absl import app, flags
 
+    from keras_gan import cli
+
     flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
     flags.DEFINE_string("output", None, "Where to write the SavedModel (default <workdir>/export/generator).")
+    cli.define_generator_flags()
     app.run(main)
 
 

@@ -14,7 +14,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import summaries, theory
+from keras_gan import parzen, summaries, theory
 
 FIGURES = ("figure1", "samples", "interpolation")
 
@@ -29,54 +29,31 @@ def write_png(path, grid):
     return path
 
 
-def nearest_neighbours(queries, reference, batch_size=10_000):
-    """Index of the nearest `reference` row (Euclidean, pixel space) for each query.
-
-    Distances ||q||^2 + ||r||^2 - 2 q.r, with `reference` in batches so 50,000
-    training images never need an N x N matrix.
-    """
-    q = tf.constant(np.asarray(queries, np.float32).reshape(len(queries), -1))
-    best_d = np.full(len(queries), np.inf)
-    best_i = np.zeros(len(queries), np.int64)
-    q_sq = tf.reduce_sum(q * q, axis=1, keepdims=True)
-    for start in range(0, len(reference), batch_size):
-        r = tf.constant(np.asarray(reference[start:start + batch_size], np.float32).reshape(-1, q.shape[1]))
-        d = (q_sq + tf.reduce_sum(r * r, axis=1)[None] - 2.0 * tf.matmul(q, r, transpose_b=True)).numpy()
-        i = d.argmin(axis=1)
-        better = d[np.arange(len(d)), i] < best_d
-        best_d[better] = d[np.arange(len(d)), i][better]
-        best_i[better] = i[better] + start
-    return best_i
-
-
-def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, seed=0):
+def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, seed=0, average=None):
     """Figure 2: `rows x cols` fair random samples (shown in model order, not
     picked); the rightmost column holds the nearest training example of each
     row's last sample, so memorization would show as identical pairs. A
-    conditional model draws row r from class r mod C."""
+    conditional model draws row r from class r mod C. `average`: sample one
+    of G's moving averages instead of G."""
     from keras_gan import data as data_lib
-    from keras_gan.train_lib import row_labels, sample_images
 
-    samples = sample_images(gan, rows * cols, (seed, 2), row_labels(gan.num_classes, rows, cols))
+    samples = gan.sample(rows * cols, seed=seed, labels=gan.grid_labels(rows, cols), average=average).numpy()
     last = samples.reshape(rows, cols, *samples.shape[1:])[:, -1]
     train_model_space = preprocessing.forward(data_lib.to_float(train_images)).numpy()
-    nearest = train_model_space[nearest_neighbours(last, train_model_space)]
+    nearest = train_model_space[parzen.nearest(last, train_model_space)[1]]
     tiles = np.concatenate([samples.reshape(rows, cols, *samples.shape[1:]), nearest[:, None]], axis=1)
     tiles = preprocessing.inverse(tiles.reshape(rows * (cols + 1), *samples.shape[1:]))
     return summaries.image_grid(tiles, rows, cols + 1)
 
 
-def interpolation(gan, preprocessing, rows=6, steps=10, seed=0):
+def interpolation(gan, preprocessing, rows=6, steps=10, seed=0, average=None):
     """Figure 3: each row is G(z) along the line from one random z to another
     (a conditional model: row r in class r mod C)."""
-    from keras_gan.train_lib import row_labels
-
     ends = gan.sample_noise(2 * rows, seed=tf.constant((seed, 3), tf.int64)).numpy().reshape(rows, 2, -1)
     alphas = np.linspace(0.0, 1.0, steps)[None, :, None]
     z = (1 - alphas) * ends[:, :1] + alphas * ends[:, 1:]
-    # A conditional model keeps each row's class fixed.
-    labels = row_labels(gan.num_classes, rows, steps)
-    images = gan.generate(tf.constant(z.reshape(rows * steps, -1), tf.float32), labels).numpy()
+    images = gan.generate(tf.constant(z.reshape(rows * steps, -1), tf.float32), gan.grid_labels(rows, steps),
+                          average=average).numpy()
     return summaries.image_grid(preprocessing.inverse(images), rows, steps)
 
 
@@ -148,8 +125,7 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
 def main(argv):
     from absl import flags
 
-    from keras_gan import cli, config, data
-    from keras_gan.train_lib import load_run
+    from keras_gan import cli, config, data, experiment
 
     cli.quiet_logs()
     FLAGS = flags.FLAGS
@@ -169,7 +145,7 @@ def main(argv):
                 raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
             picks = sorted({paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(FLAGS.panels, len(paths)))},
                            key=paths.index)
-            checkpoints = [(f"step {p.rsplit('-', 1)[1]}", load_run(workdir, p)[2]) for p in picks]
+            checkpoints = [(f"step {p.rsplit('-', 1)[1]}", experiment.load_run(workdir, p).gan) for p in picks]
             spread = 4 * cfg.gaussian_std
             grid = np.linspace(cfg.gaussian_mean - spread, cfg.gaussian_mean + spread, 2001)
             report = figure1(checkpoints, theory.gaussian_density(cfg.gaussian_mean, cfg.gaussian_std), grid, output)
@@ -179,17 +155,20 @@ def main(argv):
                       f"{r['max_abs_D_minus_D_star']:10.3f} {r['mean_D_star']:8.3f}")
             print(f"Theorem 1: the global minimum of C(G) is -log 4 = {-math.log(4):.4f}, reached when p_g = p_data.")
         else:
-            cfg, splits, gan = load_run(workdir)
-            if len(splits.image_shape) != 3:
-                raise config.ConfigError(f"{figure} draws image data; {workdir} is {cfg.dataset}")
-            preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
+            run = experiment.load_run(workdir, FLAGS.checkpoint)
+            if len(run.splits.image_shape) != 3:
+                raise config.ConfigError(f"{figure} draws image data; {workdir} is {run.config.dataset}")
+            name = FLAGS.generator or experiment.default_generator(workdir, FLAGS.checkpoint)
+            average = experiment.average_decay(run.gan, name)
+            preprocessing = data.Preprocessing(run.config.preprocess, run.splits.train)
             if figure == "samples":
-                grid = samples_with_neighbours(gan, splits.train, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed)
+                grid = samples_with_neighbours(run.gan, run.splits.train, preprocessing, FLAGS.rows, FLAGS.cols,
+                                               FLAGS.seed, average)
             else:
-                grid = interpolation(gan, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed)
+                grid = interpolation(run.gan, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average)
             write_png(output, grid)
-            step = int(gan.g_optimizer.iterations.numpy())
-            with tf.summary.create_file_writer(workdir).as_default(step=step):
+            print(f"{name} at step {run.step} ({run.checkpoint})")
+            with tf.summary.create_file_writer(workdir).as_default(step=run.step):
                 tf.summary.image(f"figures/{figure}", grid)
         print(f"Wrote {output}")
 
@@ -205,6 +184,9 @@ def run():
     flags.DEFINE_integer("cols", 8, "Samples per row (samples) or interpolation steps (interpolation).", lower_bound=2)
     flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn, evenly spaced through training.", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the noise.", lower_bound=0)
+    from keras_gan import cli
+
+    cli.define_generator_flags()
     app.run(main)
 
 

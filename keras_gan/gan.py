@@ -10,11 +10,13 @@ all-reduce (a sum) gives the global-batch mean.
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from keras_gan import losses
-from keras_gan.layers import replica_seed
+from keras_gan.distribute import replica_seed
+from keras_gan.seeds import stream_seed
 
 NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
 UPDATES = ("alternating", "simultaneous")
@@ -36,6 +38,13 @@ class GAN(keras.Model):
             model p(x | c) of the conclusion's first extension: G receives
             [z, onehot(c)] (so the generator's input has noise_dim + C units)
             and D receives c beside x.
+        ema_decays: Decays beta of exponential moving averages of G's
+            weights, theta_avg <- beta theta_avg + (1 - beta) theta_g after
+            every generator update (Yazici et al., 2019; not in the paper or
+            the release). Each average is a copy of G that never trains and
+            never feeds the game: it only changes what is sampled when asked
+            for (`sample(..., average=beta)`). Its horizon is about
+            1 / (1 - beta) updates.
 
     The dataset fed to `fit` (or to `train_step`) yields batches of
     `k_steps * batch_size` images per replica (with their integer labels,
@@ -43,19 +52,25 @@ class GAN(keras.Model):
     of one iteration each take their own slice.
     """
 
-    def __init__(self, generator, discriminator, noise_dim=100, noise="uniform", seed=0, num_classes=0, **kwargs):
+    def __init__(self, generator, discriminator, noise_dim=100, noise="uniform", seed=0, num_classes=0,
+                 ema_decays=(), **kwargs):
         super().__init__(**kwargs)
         if noise not in NOISE_DISTRIBUTIONS:
             raise ValueError(f"`noise` must be one of {NOISE_DISTRIBUTIONS}. Received: noise={noise!r}")
         if not isinstance(noise_dim, int) or noise_dim <= 0:
             raise ValueError(f"`noise_dim` must be a positive integer. Received: noise_dim={noise_dim}")
+        ema_decays = tuple(float(d) for d in ema_decays)
+        if any(not 0.0 < d < 1.0 for d in ema_decays) or len(set(ema_decays)) != len(ema_decays):
+            raise ValueError(f"`ema_decays` must be distinct values in (0, 1). Received: ema_decays={ema_decays}")
         self.generator = generator
         self.discriminator = discriminator
         self.noise_dim = noise_dim
         self.noise = noise
         self.seed = seed
         self.num_classes = int(num_classes)
-        self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.ema_decays = ema_decays
+        self.generator_averages = [self._average_of(generator, decay) for decay in ema_decays]
+        self.noise_seed = keras.random.SeedGenerator(stream_seed(seed, "noise"), name="noise_seed")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
@@ -109,16 +124,79 @@ class GAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
+    @staticmethod
+    def _average_of(generator, decay):
+        average = type(generator).from_config({**generator.get_config(), "name": f"{generator.name}_ema_{decay:g}"})
+        average.trainable = False
+        return average
+
     def build(self, input_shape=None):
         labels = ops.zeros((1,), "int32") if self.num_classes else None
-        self.discriminate(self.generate(ops.zeros((1, self.noise_dim)), labels), labels)
+        z = ops.zeros((1, self.noise_dim))
+        self.discriminate(self.generate(z, labels), labels)
+        for decay in self.ema_decays:
+            self.generate(z, labels, average=decay)
+        self.reset_averages()
         self.built = True
 
-    def generate(self, z, labels=None, training=False):
-        """G(z), or G(z | c) for a conditional model (`labels`: integer classes)."""
+    def reset_averages(self):
+        """Starts every average of G at G's current weights (done at build,
+        and after G's weights are set from outside, e.g. its output bias)."""
+        for average in self.generator_averages:
+            for a, w in zip(average.weights, self.generator.weights):
+                a.assign(w)
+
+    def _generator_for(self, average):
+        if average is None:
+            return self.generator
+        for decay, model in zip(self.ema_decays, self.generator_averages):
+            if math.isclose(decay, average, rel_tol=0, abs_tol=1e-12):
+                return model
+        raise ValueError(f"`average` must be one of this GAN's ema_decays {self.ema_decays} or None. "
+                         f"Received: average={average}")
+
+    def generate(self, z, labels=None, training=False, average=None):
+        """G(z), or G(z | c) for a conditional model (`labels`: integer
+        classes); with `average=beta`, the moving average of G with that decay."""
         if self.num_classes:
             z = ops.concatenate([z, ops.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=1)
-        return self.generator(z, training=training)
+        return self._generator_for(average)(z, training=training)
+
+    def sample(self, count, seed=None, labels=None, average=None):
+        """Draws `count` images x = G(z), z ~ p_z: samples of p_g.
+
+        Args:
+            count: How many (an int or a scalar tensor).
+            seed: None to draw from the model's noise stream (it advances:
+                never during training, where it is the game's noise); an int
+                s (the stateless key [s, 0]) or a shape-(2,) int tensor for a
+                fixed, repeatable draw.
+            labels: A conditional model's classes, `(count,)` integers;
+                default the classes in turn 0, 1, ..., C-1, 0, ... so that
+                p(x) = sum_c p(c) p(x | c) with p(c) uniform.
+            average: None for G itself, or the decay of one of its moving
+                averages (`ema_decays`).
+
+        Returns:
+            The images, a float32 tensor `(count, *image_shape)`.
+        """
+        if isinstance(seed, int):
+            seed = tf.constant([seed, 0], tf.int64)
+        if labels is None:
+            labels = self.class_cycle(count)
+        return self.generate(self.sample_noise(count, seed), labels, average=average)
+
+    def class_cycle(self, count):
+        """A conditional model's classes 0, 1, ..., C-1, 0, ... for `count`
+        samples (None for the paper's model)."""
+        return tf.math.floormod(tf.range(count), self.num_classes) if self.num_classes else None
+
+    def grid_labels(self, rows, cols):
+        """A conditional model's classes for a `rows x cols` grid of samples,
+        row r in class r mod C (None for the paper's model)."""
+        if not self.num_classes:
+            return None
+        return tf.constant(np.repeat(np.arange(rows) % self.num_classes, cols), tf.int32)
 
     def discriminate(self, x, labels=None, training=False):
         """D's logits for x (given c for a conditional model)."""
@@ -150,9 +228,9 @@ class GAN(keras.Model):
             return tf.random.stateless_uniform(shape, seed, minval=-bound, maxval=bound)
         return tf.random.stateless_normal(shape, seed)
 
-    def call(self, z, training=False):
-        """G(z): the generator's images for noise `z`."""
-        return self.generator(z, training=training)
+    def call(self, z, labels=None, training=False):
+        """G(z) (G(z | c) for a conditional model): the generator's images for noise `z`."""
+        return self.generate(z, labels, training=training)
 
     def _replica_scale(self):
         return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
@@ -181,6 +259,17 @@ class GAN(keras.Model):
         # Only G's weights are sources: D's weight gradients are never built.
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, g_vars), g_vars))
         return g_loss
+
+    def _update_averages(self):
+        """theta_avg <- beta theta_avg + (1 - beta) theta_g for every average,
+        once per generator update, in cross-replica context (as Keras'
+        optimizers update their own moving averages)."""
+        def update(strategy):
+            for decay, average in zip(self.ema_decays, self.generator_averages):
+                for a, w in zip(average.weights, self.generator.weights):
+                    strategy.extended.update(a.value, _ema_update, args=(w.value, decay), group=False)
+
+        tf.distribute.get_replica_context().merge_call(update)
 
     def _simultaneous_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
@@ -219,6 +308,8 @@ class GAN(keras.Model):
                 d_loss, real_logits, fake_logits = self._discriminator_step(minibatch, minibatch_labels, scale)
             # G's update uses the last minibatch's classes: c follows the data's p(c).
             g_loss = self._generator_step(ops.shape(minibatches[0])[0], label_batches[-1], scale)
+        if self.ema_decays:
+            self._update_averages()
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
@@ -235,6 +326,7 @@ class GAN(keras.Model):
             "noise": self.noise,
             "seed": self.seed,
             "num_classes": self.num_classes,
+            "ema_decays": self.ema_decays,
         }
 
     @classmethod
@@ -243,3 +335,7 @@ class GAN(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+def _ema_update(average, weight, decay):
+    return average.assign(decay * average + (1.0 - decay) * weight)

@@ -98,17 +98,19 @@ def export_inference_net(encoder, image_shape, path):
 def main(argv):
     from absl import flags
 
-    from keras_gan import cli, data, figures, summaries, train_lib
+    from keras_gan import cli, data, experiment, figures, summaries
 
     del argv
     cli.quiet_logs()
     FLAGS = flags.FLAGS
 
     def infer():
-        cfg, splits, gan = train_lib.load_run(FLAGS.workdir)
+        run = experiment.load_run(FLAGS.workdir, FLAGS.checkpoint)
+        cfg, splits, gan = run.config, run.splits, run.gan
         if len(splits.image_shape) != 3 or gan.num_classes:
-            raise ValueError(f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
-                             f"{'a conditional model' if gan.num_classes else cfg.dataset}")
+            raise experiment.TrainingError(
+                f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
+                f"{'a conditional model (E would need the class too)' if gan.num_classes else cfg.dataset}")
         preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
         encoder = train_inference_net(gan, FLAGS.steps, FLAGS.batch_size, FLAGS.learning_rate,
                                       tuple(int(u) for u in FLAGS.hidden_units), FLAGS.seed)
@@ -134,7 +136,7 @@ def main(argv):
         grid = summaries.image_grid(preprocessing.inverse(pairs.reshape(-1, *real.shape[1:])), rows, 10)
         figures.write_png(os.path.join(out_dir, "reconstructions.png"), grid)
         export = export_inference_net(encoder, splits.image_shape, os.path.join(FLAGS.workdir, "export", "inference"))
-        train_lib.write_json(os.path.join(out_dir, "result.json"), result)
+        experiment.write_json(os.path.join(out_dir, "result.json"), result)
         print(f"Reconstruction error, mean squared error per pixel of G(E(x)): generated images "
               f"{result['generated_mse']:.4f}, real test images {result['test_mse']:.4f} (mean image: "
               f"{result['mean_image_test_mse']:.4f})")
@@ -153,6 +155,7 @@ def run():
     flags.DEFINE_list("hidden_units", ["1200", "1200"], "E's hidden layer widths.")
     flags.DEFINE_integer("num_images", 1000, "Test and generated images the errors are measured on.", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of E's training noise.", lower_bound=0)
+    flags.DEFINE_string("checkpoint", "latest", "Which checkpoint of --workdir: latest, best, a step or a path.")
     app.run(main)
 
 

@@ -9,20 +9,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-
-def replica_seed(seed_generator):
-    """The next stateless seed of `seed_generator`, made distinct per replica.
-
-    Every replica advances the same (checkpointed) generator state in step, so
-    without the replica id in the seed all replicas would draw the same noise
-    and dropout masks.
-    """
-    seed = tf.cast(seed_generator.next(), "int64")
-    context = tf.distribute.get_replica_context()
-    if context is not None:
-        replica = tf.cast(context.replica_id_in_sync_group, "int64")
-        seed = seed + tf.stack([replica * 1_000_003, tf.constant(0, "int64")])
-    return seed
+from keras_gan.distribute import replica_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")

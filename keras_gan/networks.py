@@ -11,14 +11,16 @@ import numpy as np
 from keras import ops
 
 from keras_gan.layers import Maxout, MaxoutConv2D, ScaledDropout, SparseInit
+from keras_gan.seeds import stream_seed
 
 
 def _uniform(irange, seed):
     return keras.initializers.RandomUniform(-irange, irange, seed=seed)
 
 
-def _seed(seed, offset):
-    return None if seed is None else seed + offset
+def _seed(seed, model, layer):
+    """The key of one layer's stream (its initial weights or dropout masks)."""
+    return None if seed is None else stream_seed(seed, model, layer)
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -88,7 +90,7 @@ class Generator(keras.Model):
             keras.layers.Dense(
                 units,
                 activation=activation,
-                kernel_initializer=_uniform(irange, _seed(seed, i)),
+                kernel_initializer=_uniform(irange, _seed(seed, "generator", f"h{i}")),
                 bias_initializer=keras.initializers.Constant(bias),
                 kernel_constraint=constraint,
                 name=f"h{i}",
@@ -100,7 +102,7 @@ class Generator(keras.Model):
         self.out = self._output_layer(constraint)
 
     def _output_layer(self, constraint):
-        seed = _seed(self.seed, len(self.hidden_units))
+        seed = _seed(self.seed, "generator", "y")
         initializer = (SparseInit(self.output_sparse_init, seed) if self.output_sparse_init
                        else _uniform(self.output_irange or self.irange, seed))
         return keras.layers.Dense(
@@ -185,7 +187,7 @@ class ConvGenerator(Generator):
         return keras.layers.Conv2DTranspose(
             self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
             activation=self.output_activation,
-            kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, len(self.hidden_units))),
+            kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, "generator", "y")),
             dtype="float32",
             name="y",
         )
@@ -255,10 +257,10 @@ class Discriminator(keras.Model):
         self.seed = seed
         n = len(self.maxout_units)
         self.dropouts = [
-            ScaledDropout(input_include_prob, input_scale, seed=_seed(seed, 100), name="drop0")
+            ScaledDropout(input_include_prob, input_scale, seed=_seed(seed, "discriminator", "drop0"), name="drop0")
         ] + [
             ScaledDropout(
-                hidden_include_prob, hidden_scale, seed=_seed(seed, 101 + i), name=f"drop{i + 1}"
+                hidden_include_prob, hidden_scale, seed=_seed(seed, "discriminator", f"drop{i + 1}"), name=f"drop{i + 1}"
             )
             for i in range(n)
         ]
@@ -266,7 +268,7 @@ class Discriminator(keras.Model):
             Maxout(
                 units,
                 self.num_pieces,
-                kernel_initializer=_uniform(irange, _seed(seed, i)),
+                kernel_initializer=_uniform(irange, _seed(seed, "discriminator", f"h{i}")),
                 max_col_norm=max_col_norm,
                 name=f"h{i}",
             )
@@ -274,7 +276,7 @@ class Discriminator(keras.Model):
         ]
         self.out = keras.layers.Dense(
             1,
-            kernel_initializer=_uniform(irange, _seed(seed, n)),
+            kernel_initializer=_uniform(irange, _seed(seed, "discriminator", "y")),
             kernel_constraint=(
                 keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
             ),
@@ -335,7 +337,7 @@ class ConvDiscriminator(Discriminator):
                              f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
                              f"pool_strides={self.pool_strides}")
         self.convs = [
-            MaxoutConv2D(c, self.conv_pieces, k, pad=p, kernel_initializer=_uniform(self.irange, _seed(self.seed, 50 + i)),
+            MaxoutConv2D(c, self.conv_pieces, k, pad=p, kernel_initializer=_uniform(self.irange, _seed(self.seed, "discriminator", f"conv{i}")),
                          max_kernel_norm=self.max_col_norm, name=f"conv{i}")
             for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
         ]
@@ -343,7 +345,7 @@ class ConvDiscriminator(Discriminator):
                       for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))]
         # The data input's dropout is the first conv's; every later layer gets the hidden one.
         self.conv_dropouts = [self.dropouts[0]] + [
-            ScaledDropout(self.hidden_include_prob, self.hidden_scale, seed=_seed(self.seed, 200 + i), name=f"conv_drop{i + 1}")
+            ScaledDropout(self.hidden_include_prob, self.hidden_scale, seed=_seed(self.seed, "discriminator", f"conv_drop{i + 1}"), name=f"conv_drop{i + 1}")
             for i in range(n)
         ]
         self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]

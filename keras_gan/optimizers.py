@@ -15,13 +15,16 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="keras_gan")
 class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
-    """`lr_t = max(initial / decay_factor**t, min_lr)`, t = updates done.
+    """`lr_t = max(initial / decay_factor**t * drop_factor**k(t), min_lr)`, t = updates done.
 
     pylearn2's `ExponentialDecay(decay_factor=1.000004, min_lr=1e-6)`: the
-    learning rate is divided by `decay_factor` after every minibatch.
+    learning rate is divided by `decay_factor` after every minibatch. Not in
+    the release: `k(t)` counts the entries of `drop_updates` that are <= t,
+    so the rate is also multiplied by `drop_factor` at each of those updates
+    (a step schedule on top of the release's decay; none by default).
     """
 
-    def __init__(self, initial_learning_rate, decay_factor, min_lr):
+    def __init__(self, initial_learning_rate, decay_factor, min_lr, drop_updates=(), drop_factor=1.0):
         if not initial_learning_rate > 0:
             raise ValueError(
                 "`initial_learning_rate` must be positive. "
@@ -31,21 +34,31 @@ class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule)
             raise ValueError(
                 f"`decay_factor` must be >= 1. Received: decay_factor={decay_factor}"
             )
+        if not 0.0 < drop_factor <= 1.0:
+            raise ValueError(f"`drop_factor` must be in (0, 1]. Received: drop_factor={drop_factor}")
+        if any(int(u) < 1 for u in drop_updates):
+            raise ValueError(f"`drop_updates` must be positive update counts. Received: drop_updates={drop_updates}")
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_factor = float(decay_factor)
         self.min_lr = float(min_lr)
+        self.drop_updates = tuple(sorted(int(u) for u in drop_updates))
+        self.drop_factor = float(drop_factor)
 
     def __call__(self, step):
         # exp(-t log f): f = 1.000004 itself is not representable in float32.
         step = ops.cast(step, "float32")
-        lr = self.initial_learning_rate * ops.exp(-step * math.log(self.decay_factor))
-        return ops.maximum(lr, self.min_lr)
+        log_lr = math.log(self.initial_learning_rate) - step * math.log(self.decay_factor)
+        for update in self.drop_updates:
+            log_lr = log_lr + ops.cast(step >= update, "float32") * math.log(self.drop_factor)
+        return ops.maximum(ops.exp(log_lr), self.min_lr)
 
     def get_config(self):
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_factor": self.decay_factor,
             "min_lr": self.min_lr,
+            "drop_updates": self.drop_updates,
+            "drop_factor": self.drop_factor,
         }
 
 

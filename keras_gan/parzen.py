@@ -28,10 +28,12 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.errors import UserError
+
 PAPER_SIGMAS = np.logspace(-1, 0, 10)  # the release's grid
 
 
-class ParzenError(ValueError):
+class ParzenError(UserError, ValueError):
     """The arrays or sigmas given to the estimator are not usable."""
 
 
@@ -156,3 +158,28 @@ def evaluate(samples, valid, test, sigmas=PAPER_SIGMAS, batch_size=1000, centre_
         n_valid=int(valid.shape[0]),
         n_test=int(test.shape[0]),
     )
+
+
+@tf.function(reduce_retracing=True)
+def _nearest_in_chunk(q, q_sq, r):
+    d2 = q_sq + tf.reduce_sum(r * r, axis=1)[None] - 2.0 * tf.matmul(q, r, transpose_b=True)
+    return tf.reduce_min(d2, axis=1), tf.argmin(d2, axis=1)
+
+
+def nearest(queries, reference, batch_size=10_000):
+    """For each query, its nearest `reference` row (Euclidean): (squared
+    distances float64 (n,), indices int64 (n,)).
+
+    The same ||q||^2 + ||r||^2 - 2 q.r products as the estimator, with
+    `reference` in batches so 50,000 training images need no N x N matrix.
+    """
+    q = tf.constant(_as_matrix("queries", queries))
+    q_sq = tf.reduce_sum(q * q, axis=1, keepdims=True)
+    best_d = np.full(q.shape[0], np.inf)
+    best_i = np.zeros(q.shape[0], np.int64)
+    reference = _as_matrix("reference", reference)
+    for start in range(0, len(reference), batch_size):
+        d, i = (t.numpy() for t in _nearest_in_chunk(q, q_sq, tf.constant(reference[start:start + batch_size])))
+        better = d < best_d
+        best_d[better], best_i[better] = d[better], i[better] + start
+    return np.maximum(best_d, 0.0), best_i

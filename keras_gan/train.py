@@ -22,8 +22,8 @@ def main(argv):
 
     cfg = cli.run_reporting_errors(config.from_flags)
     result = cli.run_reporting_errors(train_lib.train_and_evaluate, cfg, flags.FLAGS.workdir)
-    rate = f" ({result['steps_per_sec']:.1f} steps/s)" if result["steps_per_sec"] else ""
-    print(f"Trained to step {result['step']}{rate}.")
+    rate = f" ({result.steps_per_sec:.1f} steps/s)" if result.steps_per_sec else ""
+    print(f"Trained to step {result.step}{rate}.")
 
 
 def run():

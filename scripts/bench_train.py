@@ -72,8 +72,8 @@ def bench(cfg):
 
     with tempfile.TemporaryDirectory() as workdir:
         result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
-    seconds = result["epoch_seconds"][1:]
-    rates = [result["steps_per_epoch"] / s for s in seconds]
+    seconds = result.epoch_seconds[1:]
+    rates = [result.steps_per_epoch / s for s in seconds]
     return statistics.median(rates), rates
 
 

@@ -9,21 +9,22 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from keras_gan import train_lib
+from keras_gan import data, experiment, train_lib
+from keras_gan.errors import TrainingError
 
 
 def test_conditional_model_trains_samples_by_class_and_exports(tiny_config, tmp_path):
     workdir = str(tmp_path / "run")
     cfg = dataclasses.replace(tiny_config, conditional=True, epochs=1, parzen_every=0, grid_size=3)
     result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
-    assert all(np.isfinite(v) for v in result["metrics"].values())
+    assert all(np.isfinite(v) for v in result.metrics.values())
     # The sample grid has one row per class (10 classes x 3 samples).
     acc = event_accumulator.EventAccumulator(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))[0],
                                              size_guidance={event_accumulator.TENSORS: 0})
     acc.Reload()
     png = acc.Tensors("samples")[-1].tensor_proto.string_val[2]
     assert tuple(tf.io.decode_png(png).shape) == (10 * 29 + 1, 3 * 29 + 1, 1)
-    loaded = tf.saved_model.load(result["export_path"])
+    loaded = tf.saved_model.load(result.export_path)
     z = tf.random.uniform([4, cfg.noise_dim])
     serve = loaded.signatures["serving_default"]
     a = serve(noise=z, label=tf.constant([0, 0, 0, 0]))["images"]
@@ -35,7 +36,7 @@ def test_conditional_model_trains_samples_by_class_and_exports(tiny_config, tmp_
 
 def test_the_discriminator_sees_the_class(tiny_config):
     cfg = dataclasses.replace(tiny_config, conditional=True)
-    gan = train_lib.build_gan(cfg, (28, 28, 1), 200, num_classes=10)
+    gan = experiment.build_gan(cfg, data.load(cfg))
     x = np.random.default_rng(0).uniform(size=(3, 28, 28, 1)).astype("float32")
     d0 = gan.discriminate(x, np.zeros(3, np.int32)).numpy()
     d5 = gan.discriminate(x, np.full(3, 5, np.int32)).numpy()
@@ -47,7 +48,7 @@ def test_conditional_needs_labels(tmp_path, tiny_config):
 
     write_tfd(tmp_path / "TFD_48x48.mat")  # trains on the unlabeled split: labels are -1
     cfg = dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path), conditional=True)
-    with pytest.raises(train_lib.TrainingError, match="--conditional needs class labels"):
+    with pytest.raises(TrainingError, match="--conditional needs class labels"):
         train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
 
 
@@ -77,6 +78,7 @@ def test_the_generator_learns_each_class(update):
         assert abs(x.mean() - mean) < 1.0, (c, x.mean(), x.std())
 
 
-def test_grids_draw_one_class_per_row():
-    np.testing.assert_array_equal(train_lib.row_labels(10, 12, 2), np.repeat(np.arange(12) % 10, 2))
-    assert train_lib.row_labels(0, 3, 2) is None
+def test_grids_draw_one_class_per_row(tiny_config):
+    gan = experiment.build_gan(dataclasses.replace(tiny_config, conditional=True), data.load(tiny_config))
+    np.testing.assert_array_equal(gan.grid_labels(12, 2).numpy(), np.repeat(np.arange(12) % 10, 2))
+    assert experiment.build_gan(tiny_config, data.load(tiny_config)).grid_labels(3, 2) is None

@@ -25,7 +25,7 @@ def trained(tmp_path_factory, mnist_dir):
 
 def test_evaluate_a_workdir_writes_parzen_json(trained):
     cfg, workdir = trained
-    result = evaluate.evaluate(cfg, workdir=workdir, num_samples=100, output=os.path.join(workdir, "parzen.json"))
+    [result] = evaluate.evaluate(cfg, workdir=workdir, num_samples=100, output=os.path.join(workdir, "parzen.json"))
     saved = json.loads(open(os.path.join(workdir, "parzen.json")).read())
     assert saved["mean"] == pytest.approx(result["mean"]) and np.isfinite(saved["mean"])
     assert saved["checkpoint_step"] == 10 and saved["n_samples"] == 100 and saved["n_test"] == 40
@@ -36,11 +36,11 @@ def test_evaluate_a_workdir_writes_parzen_json(trained):
 
 def test_the_exported_generator_and_a_samples_file_score_alike(trained, tmp_path):
     cfg, workdir = trained
-    from_export = evaluate.evaluate(cfg, saved_model=os.path.join(workdir, "export", "generator"), num_samples=100)
+    [from_export] = evaluate.evaluate(cfg, saved_model=os.path.join(workdir, "export", "generator"), num_samples=100)
     assert np.isfinite(from_export["mean"])
     samples = np.random.default_rng(0).uniform(size=(50, 28, 28)).astype("float32")
     np.save(tmp_path / "s.npy", samples)
-    from_file = evaluate.evaluate(cfg, samples_path=str(tmp_path / "s.npy"))
+    [from_file] = evaluate.evaluate(cfg, samples_path=str(tmp_path / "s.npy"))
     assert from_file["n_samples"] == 50
 
 
@@ -80,7 +80,7 @@ def test_export_command_writes_a_loadable_generator(trained, tmp_path):
                           f"--output={tmp_path / 'g'}"], capture_output=True, text=True, cwd=REPO,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "Exported the generator at step 10" in out.stdout
+    assert "Exported generator at step 10" in out.stdout
     loaded = tf.saved_model.load(str(tmp_path / "g"))
     assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
     missing = subprocess.run([sys.executable, "-m", "keras_gan.export", f"--workdir={tmp_path / 'none'}"],

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import evaluate, train_lib
+from keras_gan.errors import TrainingError
 from keras_gan.config import Config
 from test_datasets import write_cifar, write_png, write_tfd
 
@@ -30,9 +31,9 @@ def test_tfd_trains_exports_and_scores_every_fold(tmp_path):
                  g_hidden_biases=(0.0, -2.0), g_max_col_norm=1.9365, d_max_col_norm=1.9365, g_output_sparse_init=3,
                  noise="gaussian", **TINY)
     workdir = str(tmp_path / "run")
-    assert train_lib.train_and_evaluate(cfg, workdir, verbose=0)["step"] == 3  # 30 unlabeled images
+    assert train_lib.train_and_evaluate(cfg, workdir, verbose=0).step == 3  # 30 unlabeled images
     assert export_shape(workdir) == (2, 48, 48, 1)
-    result = evaluate.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
+    [result] = evaluate.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
     means = [r["mean"] for r in result["per_fold"]]
     assert len(means) == 5 and result["mean"] == pytest.approx(np.mean(means))
     assert result["se"] == pytest.approx(np.std(means) / np.sqrt(5))
@@ -45,10 +46,10 @@ def test_cifar10_binary_trains_both_models(tmp_path, extra):
     cfg = Config(dataset="cifar10", data_dir=str(tmp_path), **{**TINY, **extra})
     workdir = str(tmp_path / "run")
     result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
-    assert result["step"] == 4 and all(np.isfinite(v) for v in result["metrics"].values())
+    assert result.step == 4 and all(np.isfinite(v) for v in result.metrics.values())
     assert export_shape(workdir) == (2, 32, 32, 3)
     resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, epochs=2), workdir, verbose=0)
-    assert resumed["step"] == 8
+    assert resumed.step == 8
 
 
 def test_image_folder_trains_the_conv_model(tmp_path):
@@ -63,5 +64,5 @@ def test_a_conv_generator_that_cannot_make_the_images_is_a_clear_error(tmp_path)
     for i in range(25):
         write_png(tmp_path / f"{i}.png", i, size=20)
     cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=20, **{**TINY, **TINY_CONV})
-    with pytest.raises(train_lib.TrainingError, match="gives 32 x 32 images, not 20 x 20"):
+    with pytest.raises(TrainingError, match="gives 32 x 32 images, not 20 x 20"):
         train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)

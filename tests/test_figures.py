@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import figures, train_lib
+from keras_gan import figures, parzen, train_lib
 from keras_gan.config import Config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,7 +17,10 @@ def test_nearest_neighbours_match_brute_force():
     rng = np.random.default_rng(0)
     queries, reference = rng.uniform(size=(7, 5, 5)), rng.uniform(size=(230, 5, 5))
     expected = ((queries.reshape(7, 1, -1) - reference.reshape(1, 230, -1)) ** 2).sum(-1).argmin(axis=1)
-    np.testing.assert_array_equal(figures.nearest_neighbours(queries, reference, batch_size=50), expected)
+    distances, indices = parzen.nearest(queries, reference, batch_size=50)
+    np.testing.assert_array_equal(indices, expected)
+    brute = ((queries.reshape(7, 1, -1) - reference.reshape(1, 230, -1)) ** 2).sum(-1).min(axis=1)
+    np.testing.assert_allclose(distances, brute, rtol=1e-5)
 
 
 def run_figure(*args):

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import inference, train_lib
+from keras_gan import data, experiment, inference, train_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -14,7 +14,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_inference_net_learns_to_invert_the_generator(tiny_config, tmp_path):
     # Weights large enough that G is far from constant, so z can be read back off G(z).
     cfg = dataclasses.replace(tiny_config, epochs=1, parzen_every=0, g_irange=0.5)
-    gan = train_lib.build_gan(cfg, (28, 28, 1), 200)
+    gan = experiment.build_gan(cfg, data.load(cfg))
     z = gan.sample_noise(200, seed=tf.constant([5, 5], tf.int64))
     x = gan.generator(z).numpy()
     untrained = inference.InferenceNet(cfg.noise_dim, (32,))

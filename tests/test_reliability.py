@@ -17,7 +17,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import write_idx
-from keras_gan import cli, train_lib
+from keras_gan import cli, experiment, train_lib
+from keras_gan.errors import TrainingError
 from test_datasets import write_cifar, write_tfd
 from test_train import scalar_events
 
@@ -122,8 +123,7 @@ def test_deterministic_runs_are_bit_identical_and_resume_exactly(tiny_config, tm
     train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
     weights = {}
     for name in ("a", "b", "resumed"):
-        gan = train_lib.build_gan(cfg, (28, 28, 1), 200)
-        train_lib.restore_latest(gan, str(tmp_path / name))
+        gan = experiment.load_run(str(tmp_path / name)).gan
         weights[name] = [v.numpy() for v in gan.generator.variables + gan.discriminator.variables]
     for a, b, r in zip(weights["a"], weights["b"], weights["resumed"]):
         np.testing.assert_array_equal(a, b)
@@ -134,7 +134,7 @@ def test_non_finite_weights_are_never_checkpointed(tiny_config, tmp_path, monkey
     """A NaN injected into G's weights on the last step of epoch 2 stops the
     run before that epoch's checkpoint; epoch 1's stays the latest."""
     workdir = str(tmp_path / "run")
-    original = train_lib.build_gan
+    original = experiment.build_gan
 
     def poisoned_build(*args, **kwargs):
         gan = original(*args, **kwargs)
@@ -149,8 +149,8 @@ def test_non_finite_weights_are_never_checkpointed(tiny_config, tmp_path, monkey
         gan.train_step = step_then_poison
         return gan
 
-    monkeypatch.setattr(train_lib, "build_gan", poisoned_build)
-    with pytest.raises(train_lib.TrainingError, match=r"weight \S*generator/y/kernel became non-finite by step 20"):
+    monkeypatch.setattr(experiment, "build_gan", poisoned_build)
+    with pytest.raises(TrainingError, match=r"weight \S*generator/y/kernel became non-finite by step 20"):
         train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir, verbose=0)
     assert latest_step(workdir) == 10
     assert not os.path.exists(os.path.join(workdir, "export"))

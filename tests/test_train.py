@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
-from keras_gan import train_lib
+from keras_gan import experiment, train_lib
+from keras_gan.errors import TrainingError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,7 +37,7 @@ def scalar_events(workdir):
 def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, tmp_path):
     workdir = str(tmp_path / "run")
     result = train_lib.train_and_evaluate(tiny_config, workdir, verbose=0)
-    assert result["step"] == 2 * 10  # 200 training images / batch 20, two epochs
+    assert result.step == 2 * 10  # 200 training images / batch 20, two epochs
     scalars, strings = scalar_events(workdir)
     for tag in ("d_loss", "g_loss", "d_real", "d_fake", "value", "learning_rate", "momentum",
                 "parzen/valid_log_likelihood"):
@@ -48,7 +49,7 @@ def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, t
     # The export loads in a process that never imports keras_gan.
     script = textwrap.dedent(f"""
         import sys, tensorflow as tf
-        loaded = tf.saved_model.load({result['export_path']!r})
+        loaded = tf.saved_model.load({result.export_path!r})
         images = loaded.signatures["serving_default"](noise=tf.zeros([3, 8]))["images"]
         assert images.shape == (3, 28, 28, 1), images.shape
         assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
@@ -68,9 +69,9 @@ def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, t
 def test_running_again_resumes_the_step_counter(tiny_config, tmp_path):
     workdir = str(tmp_path / "run")
     first = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
-    assert first["step"] == 10
+    assert first.step == 10
     second = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir, verbose=0)
-    assert second["step"] == 30
+    assert second.step == 30
     steps = [s for s, _ in scalar_events(workdir)[0]["d_loss"]]
     assert steps == sorted(steps) and steps[-1] == 30 and len(steps) == len(set(steps))
 
@@ -83,8 +84,7 @@ def test_resume_is_exact(tiny_config, tmp_path):
     train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
     weights = []
     for name in ("straight", "resumed"):
-        gan = train_lib.build_gan(cfg, (28, 28, 1), 200)
-        train_lib.restore_latest(gan, str(tmp_path / name))
+        gan = experiment.load_run(str(tmp_path / name)).gan
         weights.append([v.numpy() for v in gan.generator.variables])
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -94,7 +94,7 @@ def test_a_workdir_of_another_architecture_is_refused_and_left_alone(tiny_config
     workdir = str(tmp_path / "run")
     train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
     before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
-    with pytest.raises(train_lib.TrainingError, match="another architecture"):
+    with pytest.raises(TrainingError, match="another architecture"):
         train_lib.train_and_evaluate(dataclasses.replace(tiny_config, d_maxout_units=(8, 8)), workdir, verbose=0)
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
 
@@ -103,7 +103,7 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoint(tiny_config, 
     workdir = str(tmp_path / "run")
     train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
     checkpoints = os.path.join(workdir, "checkpoints")
-    with pytest.raises(train_lib.TrainingError, match="non-finite at step"):
+    with pytest.raises(TrainingError, match="non-finite at step"):
         train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=2, parzen_every=0, learning_rate=1e30), workdir, verbose=0)
     assert sorted(f for f in os.listdir(checkpoints) if f.endswith(".index")) == ["ckpt-10.index"]
 
@@ -157,8 +157,8 @@ def test_mixed_precision_trains_and_exports_float32_images(tiny_config, tmp_path
 
     cfg = dataclasses.replace(tiny_config, epochs=1, parzen_every=0, mixed_precision=policy)
     result = train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
-    assert all(np.isfinite(v) for v in result["metrics"].values())
-    loaded = tf.saved_model.load(result["export_path"])
+    assert all(np.isfinite(v) for v in result.metrics.values())
+    loaded = tf.saved_model.load(result.export_path)
     images = loaded.sample(3)["images"]
     assert images.dtype == tf.float32 and images.shape == (3, 28, 28, 1)
     import keras

@@ -10,6 +10,7 @@ uninterrupted one would, without a shuffle buffer to refill or to checkpoint.
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.seeds import stream_seed
 
 from keras_gan.data.base import DataError, Splits, gaussian_1d, to_float  # noqa: F401
 from keras_gan.data.cifar10 import load_cifar10_bin, load_cifar10_tfds
@@ -98,7 +99,7 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
             batch, or a float array of real-valued data used as it is
             (gaussian1d); held in memory.
         step_batch_size: Images per step (batch_size * k_steps, global).
-        seed: The data-order seed.
+        seed: The run's seed; the data order has its own stream derived from it.
         start_step: First step to produce; earlier ones are skipped without
             being read, so resuming costs nothing.
         preprocessing: A `Preprocessing` applied to each batch (default: pixels).
@@ -111,10 +112,11 @@ def training_dataset(images, step_batch_size, seed, start_step=0, preprocessing=
     scale = 1.0 / 255.0 if images.dtype == np.uint8 else 1.0
     images = tf.constant(images)
     start_epoch, offset = divmod(start_step, spe)
+    order_key = tf.constant(stream_seed(seed, "data_order"), tf.int64)
 
     def epoch_indices(epoch):
         perm = tf.random.experimental.stateless_shuffle(
-            tf.range(n, dtype=tf.int32), seed=tf.stack([tf.cast(seed, tf.int64), epoch])
+            tf.range(n, dtype=tf.int32), seed=tf.stack([order_key, epoch])
         )
         return tf.data.Dataset.from_tensor_slices(tf.reshape(perm[: spe * step_batch_size], (spe, step_batch_size)))
 

@@ -5,8 +5,10 @@ from typing import Optional
 
 import numpy as np
 
+from keras_gan.errors import UserError
 
-class DataError(ValueError):
+
+class DataError(UserError, ValueError):
     """A data file or folder is missing or not what it should be; the message names it."""
 
 

@@ -1,0 +1,321 @@
+"""A run folder and the model it holds.
+
+    config.json, architecture.json   what was run (a resume must match the architecture)
+    checkpoints/ckpt-STEP            the latest few: G, D, both optimizers, RNG states, G's averages
+    checkpoints/kept/ckpt-STEP       every --keep_every epochs, kept for good
+    best/ckpt-STEP, best/best.json   the validation monitor's best, and which generator it was
+    events.out.tfevents.*            TensorBoard scalars, sample grids, settings
+    export/generator/                the SavedModel written at the end
+    parzen.json                      the last `evaluate` result
+
+Commands that only read a run (`evaluate`, `export`, `figures`,
+`inference`) come here; none of them imports the training loop.
+"""
+
+import dataclasses
+import json
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan import config as config_lib
+from keras_gan import data as data_lib
+from keras_gan.errors import TrainingError
+from keras_gan.gan import GAN
+from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
+from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
+
+GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
+
+
+def build_gan(config, splits):
+    """The experiment's GAN for a loaded data set, compiled, with its
+    variables and optimizer slots created and G's output bias set from the
+    training pixels' marginals (where the config asks for it).
+
+    `--conditional` builds the conditional model p(x | c), its classes read
+    from the training labels.
+    """
+    common = dict(seed=config.seed)
+    generator_args = dict(
+        image_shape=splits.image_shape,
+        hidden_units=config.g_hidden_units,
+        hidden_activations=config.g_hidden_activations,
+        hidden_biases=config.g_hidden_biases,
+        output_activation=config.g_output_activation,
+        irange=config.g_irange,
+        max_col_norm=config.g_max_col_norm or None,
+        output_sparse_init=config.g_output_sparse_init or None,
+        output_irange=config.g_output_irange or None,
+        name="generator",
+        **common,
+    )
+    if config.g_architecture == "conv":
+        generator = ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
+                                  conv_stride=config.g_conv_stride, **generator_args)
+    else:
+        generator = Generator(**generator_args)
+    discriminator_args = dict(
+        maxout_units=config.d_maxout_units,
+        num_pieces=config.d_num_pieces,
+        irange=config.d_irange,
+        max_col_norm=config.d_max_col_norm or None,
+        input_include_prob=config.d_input_include_prob,
+        input_scale=config.d_input_scale,
+        hidden_include_prob=config.d_hidden_include_prob,
+        hidden_scale=config.d_hidden_scale,
+        name="discriminator",
+        **common,
+    )
+    if config.d_architecture == "conv":
+        discriminator = ConvDiscriminator(
+            conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
+            conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
+            pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **discriminator_args)
+    else:
+        discriminator = Discriminator(**discriminator_args)
+    gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed,
+              num_classes=_num_classes(config, splits), ema_decays=config.ema_decays)
+    # Each D update reads one minibatch; G updates once per k of them.
+    d_updates_per_epoch = len(splits.train) // config.batch_size
+    gan.compile(
+        d_optimizer=make_optimizer(config, d_updates_per_epoch, "d_optimizer"),
+        g_optimizer=make_optimizer(config, max(1, d_updates_per_epoch // config.k_steps), "g_optimizer"),
+        generator_loss=config.generator_loss,
+        k_steps=config.k_steps,
+        update=config.update,
+    )
+    gan.build()
+    gan.build_optimizers()
+    if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
+        gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
+        gan.reset_averages()  # the averages start where G starts
+    return gan
+
+
+def make_optimizer(config, updates_per_epoch, name):
+    """One player's SGD with classical momentum and the release's schedules
+    (`--lr_schedule`, the momentum ramp)."""
+    sgd = MomentumSGD(
+        learning_rate=ExponentialDecayWithFloor(config.learning_rate, config.lr_decay_factor, config.min_lr,
+                                                drop_updates=config.lr_drop_updates,
+                                                drop_factor=config.lr_drop_factor),
+        momentum=LinearMomentumRamp(config.initial_momentum, config.final_momentum, config.momentum_start,
+                                    config.momentum_saturate, updates_per_epoch),
+        name=name,
+    )
+    # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+    return keras.optimizers.LossScaleOptimizer(sgd) if config.mixed_precision == "mixed_float16" else sgd
+
+
+def _num_classes(config, splits):
+    """C for `--conditional` (the training labels' largest class + 1), else 0."""
+    if not config.conditional:
+        return 0
+    labels = splits.train_labels
+    if labels is None or len(labels) == 0 or np.min(labels) < 0:
+        raise TrainingError(f"--conditional needs class labels for every training image; --dataset={config.dataset} "
+                            f"{'has none' if labels is None else 'has unlabeled images'}")
+    return int(np.max(labels)) + 1
+
+
+# --- Checkpoints -------------------------------------------------------------
+
+
+def average_name(decay):
+    """How one of a run's generators is named in checkpoints, scalars and
+    results: "generator" for G (decay None), "ema_0.9999" for an average."""
+    return GENERATOR if decay is None else f"ema_{decay:g}"
+
+
+def average_decay(gan, name):
+    """The decay of the generator called `name` ("generator": None); a
+    `TrainingError` naming the choices if the run has no such generator."""
+    names = {average_name(d): d for d in (None, *gan.ema_decays)}
+    if name not in names:
+        raise TrainingError(f"--generator must be one of {', '.join(names)} for this run; got {name!r}")
+    return names[name]
+
+
+def make_checkpoint(gan, averages=None):
+    """Everything a resume needs: both players, both optimizers (their
+    `iterations` is the step counter), every RNG state and the averages of G
+    (only the decays in `averages`, if given)."""
+    rng_states = [
+        v for model in (gan.generator, gan.discriminator)
+        for v in model.non_trainable_variables if "seed_generator_state" in v.path
+    ]
+    return tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        noise_seed=gan.noise_seed.state,
+        rng_states=rng_states,
+        # Keyed by decay, so a run resumed with other --ema_decays restores only the averages it had.
+        # Variables, not models: layers kept in Python lists are invisible to tf.train.Checkpoint.
+        generator_averages={average_name(d): list(m.weights) for d, m in zip(gan.ema_decays, gan.generator_averages)
+                            if averages is None or d in averages},
+    )
+
+
+def restore(gan, path):
+    """Restores the checkpoint at `path` into `gan`. An average of G that it
+    does not hold (`--ema_decays` added on resume) starts at G's restored weights."""
+    saved = [name for name, _ in tf.train.list_variables(path)]
+    held = [d for d in gan.ema_decays
+            if any(n.startswith("generator_averages/" + average_name(d).replace(".", "..") + "/") for n in saved)]
+    try:
+        # expect_partial: averages the checkpoint holds but this run dropped are left unread.
+        make_checkpoint(gan, held).restore(path).assert_existing_objects_matched().expect_partial()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise TrainingError(
+            f"{path} does not fit this model ({str(e).splitlines()[0][:200]}); refusing to resume. "
+            "Use another --workdir."
+        ) from None
+    for decay, average in zip(gan.ema_decays, gan.generator_averages):
+        if decay not in held:
+            for a, w in zip(average.weights, gan.generator.weights):
+                a.assign(w)
+
+
+def latest_checkpoint(workdir):
+    """The newest checkpoint of a run folder, or None."""
+    return tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+
+
+def find_checkpoint(workdir, which="latest"):
+    """The checkpoint path `which` names in `workdir`: "latest", "best" (the
+    validation monitor's pick), a step number (among the latest and the kept
+    ones), or a checkpoint path."""
+    if which == "latest":
+        path = latest_checkpoint(workdir)
+        if path is None:
+            raise FileNotFoundError(f"--workdir {workdir}: no checkpoint in it")
+        return path
+    if which == "best":
+        best = read_best(workdir)
+        if best is None:
+            raise FileNotFoundError(f"--workdir {workdir}: no best checkpoint (the run had no --parzen_every monitor)")
+        return os.path.join(workdir, "best", best["checkpoint"])
+    if which.isdigit():
+        for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best"):
+            path = os.path.join(workdir, folder, f"ckpt-{int(which)}")
+            if os.path.exists(path + ".index"):
+                return path
+        steps = sorted(available_steps(workdir))
+        raise FileNotFoundError(f"--workdir {workdir}: no checkpoint at step {which} (there are: "
+                                f"{', '.join(map(str, steps)) or 'none'})")
+    if os.path.exists(which + ".index"):
+        return which
+    raise FileNotFoundError(f"--checkpoint {which}: not latest, best, a step or a checkpoint path")
+
+
+def available_steps(workdir):
+    """The steps of every checkpoint a run folder holds."""
+    steps = set()
+    for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best"):
+        full = os.path.join(workdir, folder)
+        if os.path.isdir(full):
+            steps |= {int(f[5:-6]) for f in os.listdir(full) if f.startswith("ckpt-") and f.endswith(".index")}
+    return steps
+
+
+def default_generator(workdir, checkpoint):
+    """The generator a command reads when the user names none: the
+    validation monitor's pick for the best checkpoint, G itself otherwise."""
+    if checkpoint == "best":
+        best = read_best(workdir)
+        if best is not None:
+            return best["generator"]
+    return GENERATOR
+
+
+def read_best(workdir):
+    """The validation monitor's best.json of a run folder (step, epoch,
+    generator, valid_log_likelihood, sigma, checkpoint), or None."""
+    path = os.path.join(workdir, "best", "best.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+@dataclasses.dataclass
+class Run:
+    """A run folder loaded for reading: its config, data, GAN and where the
+    weights came from."""
+
+    config: config_lib.Config
+    splits: data_lib.Splits
+    gan: GAN
+    checkpoint: str
+    step: int
+
+
+def load_run(workdir, checkpoint="latest"):
+    """Loads a run folder with the GAN restored from `checkpoint` (see
+    `find_checkpoint`)."""
+    cfg = config_lib.load_run_config(workdir)
+    path = find_checkpoint(workdir, checkpoint)
+    splits = data_lib.load(cfg)
+    gan = build_gan(cfg, splits)
+    restore(gan, path)
+    return Run(cfg, splits, gan, path, int(gan.g_optimizer.iterations.numpy()))
+
+
+# --- The folder --------------------------------------------------------------
+
+
+def prepare_workdir(config, workdir):
+    """Creates `workdir` and records the config; refuses a folder that holds
+    a run of another architecture, or is not a folder."""
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise TrainingError(f"--workdir {workdir} is a file, not a folder")
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "architecture.json")
+    wanted = config.architecture()
+    if os.path.exists(path):
+        with open(path) as f:
+            found = json.load(f)
+        # Settings added in later versions are absent from older run folders.
+        differ = [k for k in wanted if k in found and found[k] != wanted[k]]
+        if differ:
+            diff = ", ".join(f"{k}: {found[k]} there, {wanted[k]} here" for k in differ)
+            raise TrainingError(
+                f"{workdir} holds a run of another architecture ({diff}); refusing to resume or overwrite it. "
+                "Use another --workdir."
+            )
+    else:
+        write_json(path, wanted, sort_keys=True)
+    write_json(os.path.join(workdir, "config.json"), json.loads(config.to_json()), sort_keys=True)
+
+
+def write_json(path, obj, sort_keys=False):
+    """Writes `obj` as JSON through a temporary file, so an interrupted write
+    never leaves `path` half-written."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=sort_keys, default=_plain)
+    os.replace(tmp, path)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def finite_or_raise(gan, step, latest):
+    """A checkpoint is never written with non-finite weights: raises a
+    `TrainingError` naming the first such weight, leaving `latest` the latest."""
+    for variable in gan.generator.trainable_variables + gan.discriminator.trainable_variables:
+        if not bool(tf.reduce_all(tf.math.is_finite(variable.value))):
+            raise TrainingError(f"weight {variable.path} became non-finite by step {step}; training stopped, "
+                                f"the last checkpoint ({latest}) is left as it was")
