@@ -14,6 +14,9 @@ setup(
         "tensorflow>=2.16",
         "keras>=3",
         "tensorflow-datasets",
+        # tensorflow-datasets imports importlib_resources but declares it only for Python < 3.9;
+        # etils[epath] stopped bringing it in at etils 1.14.
+        "importlib_resources",
         "tensorboard",
         "absl-py",
         "numpy",
