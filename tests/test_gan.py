@@ -123,3 +123,67 @@ def test_networks_config_round_trip():
     assert clone.generator.image_shape == (4, 4, 1)
     assert clone.discriminator.maxout_units == (8,)
     assert clone.noise_dim == 3
+
+
+NOISE = tf.constant(np.random.default_rng(4).uniform(-np.sqrt(3), np.sqrt(3), (16, 3)).astype("float32"))
+
+
+class FixedNoiseGAN(GAN):
+    """Draws the same z every time, so a reference pass can see the step's own noise."""
+
+    def sample_noise(self, batch_size, seed=None):
+        return NOISE[:batch_size]
+
+
+def plain_sgd_gan(update):
+    """lr 1, momentum 0: one update moves every weight by minus its gradient. Dropout is off so that
+    the reference pass below sees the same D."""
+    generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), seed=1)
+    discriminator = Discriminator(maxout_units=(8,), num_pieces=2, irange=0.5, input_include_prob=1.0,
+                                  input_scale=1.0, hidden_include_prob=1.0, hidden_scale=1.0, seed=2)
+    gan = FixedNoiseGAN(generator, discriminator, noise_dim=3, seed=3)
+    gan.compile(MomentumSGD(1.0, 0.0), MomentumSGD(1.0, 0.0), update=update)
+    gan.build()
+    gan.build_optimizers()
+    return gan
+
+
+def release_gradients(gan, real):
+    """Gradients of the release's costs, written here with TensorFlow's own BCE:
+    D: 0.5 * (BCE(1, D(x)) + BCE(0, D(G(z)))); G: BCE(1, D(G(z))) = -mean log D(G(z))."""
+    def bce(label, logits):
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits))
+
+    with tf.GradientTape(persistent=True) as tape:
+        real_logits = gan.discriminator(real)
+        fake_logits = gan.discriminator(gan.generator(NOISE[:len(real)]))
+        d_loss = 0.5 * (bce(1.0, real_logits) + bce(0.0, fake_logits))
+        g_loss = bce(1.0, fake_logits)
+    return {"discriminator": tape.gradient(d_loss, gan.discriminator.trainable_variables),
+            "generator": tape.gradient(g_loss, gan.generator.trainable_variables)}
+
+
+STEPS = {
+    "simultaneous": lambda gan, real: gan._simultaneous_step(real, None, 1.0),
+    "discriminator": lambda gan, real: gan._discriminator_step(real, None, 1.0),
+    "generator": lambda gan, real: gan._generator_step(len(real), None, 1.0),
+}
+
+
+@pytest.mark.parametrize("step,updated", [
+    ("simultaneous", ("discriminator", "generator")),
+    ("discriminator", ("discriminator",)),
+    ("generator", ("generator",)),
+])
+def test_each_step_moves_its_players_by_their_full_loss_gradients(step, updated):
+    gan = plain_sgd_gan("simultaneous" if step == "simultaneous" else "alternating")
+    real = tf.constant(np.random.default_rng(5).uniform(size=(16, 4, 4, 1)).astype("float32"))
+    players = {"discriminator": gan.discriminator, "generator": gan.generator}
+    gradients = release_gradients(gan, real)
+    assert all(np.abs(g.numpy()).max() > 1e-4 for grads in gradients.values() for g in grads)
+    before = {name: [v.numpy() for v in model.trainable_variables] for name, model in players.items()}
+    STEPS[step](gan, real)
+    for name, model in players.items():
+        for old, new, gradient in zip(before[name], model.trainable_variables, gradients[name]):
+            expected = -gradient.numpy() if name in updated else np.zeros_like(old)
+            np.testing.assert_allclose(new.numpy() - old, expected, rtol=1e-4, atol=1e-7, err_msg=new.path)

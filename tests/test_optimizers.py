@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_gan import experiment
+from keras_gan.config import Config
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
 
@@ -68,3 +70,18 @@ def test_optimizer_config_round_trip():
 def test_bad_schedule_arguments_are_rejected(make):
     with pytest.raises(ValueError, match="Received"):
         make()
+
+
+@pytest.mark.parametrize("step", [0, 1, 499, 500, 100_000, 3_000_000])
+@pytest.mark.parametrize("name", ["d_optimizer", "g_optimizer"])
+def test_the_mnist_experiments_optimizers_follow_the_release_schedules(name, step):
+    """MNIST: 50,000 training digits in batches of 100. lr_t = max(0.1 / 1.000004**t, 1e-6);
+    momentum 0.5 in epoch 1 rising linearly to 0.7 at epoch 250, epoch = 1 + t // 500."""
+    updates_per_epoch = 50_000 // 100
+    optimizer = experiment.make_optimizer(Config(), updates_per_epoch, name)
+    optimizer.iterations.assign(step)
+    learning_rate = max(0.1 / np.float64(1.000004) ** step, 1e-6)
+    epoch = 1 + step // updates_per_epoch
+    momentum = 0.5 + 0.2 * np.clip((epoch - 1) / 249, 0.0, 1.0)
+    assert float(optimizer.learning_rate) == pytest.approx(learning_rate, rel=1e-6)
+    assert float(optimizer.momentum) == pytest.approx(momentum, rel=1e-6)

@@ -1,0 +1,116 @@
+"""G and D as the release builds them: D's dropout on every layer's input,
+the initial weight ranges, and G's output bias from the pixel marginals."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gan import data, experiment, train_lib
+from keras_gan.config import Config
+
+MNIST_PIXELS = 28 * 28
+# (include probability, scale) on the input of D's first maxout layer, second maxout layer and sigmoid unit.
+RELEASE_DROPOUT = [(0.8, 1.25), (0.5, 2.0), (0.5, 2.0)]
+
+
+def mnist_gan(mnist_dir):
+    """The MNIST experiment's model (the `Config` defaults are flags/mnist.cfg), over the tiny IDX files."""
+    config = Config(data_dir=mnist_dir)
+    return experiment.build_gan(config, data.load(config))
+
+
+def set_to_averaging(discriminator):
+    """Every maxout unit outputs the mean of its layer's input, and the logit is the mean of the last
+    maxout layer's units: with all-ones images and no dropout every logit is 1."""
+    for layer in discriminator.maxouts + [discriminator.out]:
+        fan_in = layer.kernel.shape[0]
+        layer.kernel.assign(np.full(layer.kernel.shape, 1.0 / fan_in, "float32"))
+        layer.bias.assign(np.zeros(layer.bias.shape, "float32"))
+
+
+def test_d_has_one_dropout_per_layer_input_with_the_release_probabilities_and_scales(mnist_dir):
+    discriminator = mnist_gan(mnist_dir).discriminator
+    assert len(discriminator.dropouts) == len(discriminator.maxout_units) + 1
+    assert [(d.include_prob, d.scale) for d in discriminator.dropouts] == RELEASE_DROPOUT
+
+
+@pytest.mark.parametrize("layer", [0, 1, 2], ids=["data_input", "maxout_1_input", "sigmoid_input"])
+def test_d_call_masks_each_layer_input_per_value_and_scales_the_kept_ones(mnist_dir, layer):
+    """Only dropout `layer` is left on and the network averages, so each example's logit is
+    scale * kept / width of that layer's input. It is 1 for every example if the call skips the
+    dropout, since scale = 1 / include_prob."""
+    discriminator = mnist_gan(mnist_dir).discriminator
+    set_to_averaging(discriminator)
+    for i, dropout in enumerate(discriminator.dropouts):
+        if i != layer:
+            dropout.include_prob, dropout.scale = 1.0, 1.0
+    include_prob, scale = RELEASE_DROPOUT[layer]
+    width = (MNIST_PIXELS, 240, 240)[layer]
+    n = 2000
+    images = np.ones((n, 28, 28, 1), "float32")
+
+    np.testing.assert_allclose(discriminator(images, training=False).numpy(), 1.0, rtol=1e-5)
+    kept = discriminator(images, training=True).numpy()[:, 0] * width / scale
+    np.testing.assert_allclose(kept, np.round(kept), atol=0.02)  # every kept value is exactly `scale`
+    standard_error = np.sqrt(include_prob * (1 - include_prob) / (n * width))
+    assert abs(kept.mean() / width - include_prob) < 5 * standard_error
+    # A Bernoulli mask per value (not per example or per batch): kept counts spread binomially.
+    assert kept.std() == pytest.approx(np.sqrt(width * include_prob * (1 - include_prob)), rel=0.1)
+
+
+def assert_uniform_in(kernel, irange):
+    """Within [-irange, irange], with both ends reached about as closely as n uniform draws reach them
+    (each end is missed by more than 30 / n of the range with probability exp(-15))."""
+    w = np.asarray(kernel).reshape(-1)
+    assert -irange <= w.min() and w.max() <= irange
+    assert min(w.max(), -w.min()) > (1 - 30 / w.size) * irange
+    assert abs(w.mean()) < 5 * irange / np.sqrt(3 * w.size)
+    assert w.std() == pytest.approx(irange / np.sqrt(3), rel=5 * np.sqrt(0.2 / w.size))  # 5 standard errors
+
+
+def test_weights_start_uniform_in_the_release_ranges_and_biases_at_zero(mnist_dir):
+    gan = mnist_gan(mnist_dir)
+    g, d = gan.generator, gan.discriminator
+    g_kernels = [layer.kernel for layer in g.hidden + [g.out]]
+    d_kernels = [layer.kernel for layer in d.maxouts + [d.out]]
+    assert [tuple(k.shape) for k in g_kernels] == [(100, 1200), (1200, 1200), (1200, MNIST_PIXELS)]
+    assert [tuple(k.shape) for k in d_kernels] == [(MNIST_PIXELS, 240 * 5), (240, 240 * 5), (240, 1)]
+    for kernel in g_kernels:
+        assert_uniform_in(kernel.numpy(), 0.05)
+    for kernel in d_kernels:
+        assert_uniform_in(kernel.numpy(), 0.005)
+    for layer in g.hidden + d.maxouts + [d.out]:  # G's output bias comes from the marginals
+        np.testing.assert_array_equal(layer.bias.numpy(), 0.0)
+
+
+def marginal_logits(config):
+    """log(m / (1 - m)) of the training split's pixel means, m clipped to [1e-7, 1 - 1e-7]."""
+    train = data.load(config).train
+    m = np.clip(train.reshape(len(train), -1).astype(np.float64).mean(axis=0) / 255.0, 1e-7, 1 - 1e-7)
+    return np.log(m / (1 - m))
+
+
+def test_build_gan_sets_g_output_bias_to_the_logit_of_the_training_pixel_means(tiny_config):
+    gan = experiment.build_gan(tiny_config, data.load(tiny_config))
+    expected = marginal_logits(tiny_config)
+    assert expected.min() < -16  # some pixels are always 0 in the tiny digits: the clip is exercised
+    np.testing.assert_allclose(gan.generator.out.bias.numpy(), expected, rtol=1e-5, atol=1e-4)
+
+
+class _StartOfTraining(Exception):
+    pass
+
+
+class _BiasAtStart(keras.callbacks.Callback):
+    """Records G's output bias when training begins (after any restore), then stops the run."""
+
+    def on_train_begin(self, logs=None):
+        self.bias = self.model.generator.out.bias.numpy()
+        raise _StartOfTraining
+
+
+def test_training_starts_from_g_output_bias_at_the_logit_of_the_training_pixel_means(tiny_config, tmp_path):
+    probe = _BiasAtStart()
+    with pytest.raises(_StartOfTraining):
+        train_lib.train_and_evaluate(tiny_config, str(tmp_path / "run"), verbose=0, callbacks=[probe])
+    np.testing.assert_allclose(probe.bias, marginal_logits(tiny_config), rtol=1e-5, atol=1e-4)
