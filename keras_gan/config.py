@@ -1,8 +1,9 @@
 """An experiment's settings: one dataclass, from which the absl flags are made.
 
 Every field is a flag of the same name (`python -m keras_gan.train --help`);
-the experiment files in `flags/` set them. Library code takes a `Config` and
-never reads flags, so tests build one directly.
+the experiment files in `flags/` set them. The defaults are the paper's MNIST
+experiment (`flags/mnist.cfg` gives exactly `Config()`). Library code takes a
+`Config` and never reads flags, so tests build one directly.
 """
 
 import dataclasses
@@ -19,6 +20,20 @@ class ConfigError(UserError, ValueError):
     """A setting a user gave is out of range; the message names the flag."""
 
 
+# The allowed values of each choice, defined here once and imported where they are checked.
+DATASETS = ("mnist", "tfd", "cifar10", "folder", "gaussian1d")
+TFD_SPLITS = ("unlabeled", "train", "valid", "test", "full_train")
+PREPROCESSING = ("unit", "gcn")
+UPDATES = ("alternating", "simultaneous")
+GENERATOR_LOSSES = ("non_saturating", "minimax")
+NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
+ARCHITECTURES = ("mlp", "conv")
+OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
+STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
+MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
+
+
 def _field(default, help, lower=None, upper=None, choices=None):
     return dataclasses.field(
         default=default,
@@ -31,7 +46,7 @@ class Config:
     # The experiment.
     dataset: str = _field(
         "mnist", "Data set to train on (gaussian1d: Figure 1's one-dimensional N(gaussian_mean, gaussian_std^2)).",
-        choices=("mnist", "tfd", "cifar10", "folder", "gaussian1d"),
+        choices=DATASETS,
     )
     gaussian_mean: float = _field(2.0, "--dataset=gaussian1d: mean of the data.")
     gaussian_std: float = _field(0.5, "--dataset=gaussian1d: standard deviation of the data.", lower=1e-6)
@@ -44,17 +59,17 @@ class Config:
     tfd_fold: int = _field(0, "TFD fold (0..4) whose splits are used.", lower=0, upper=4)
     tfd_split: str = _field(
         "unlabeled", "TFD split to train on (the release: unlabeled).",
-        choices=("unlabeled", "train", "valid", "test", "full_train"),
+        choices=TFD_SPLITS,
     )
     tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96)
     image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4)
     channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3)
     preprocess: str = _field(
         "unit", "unit: pixels in [0, 1]. gcn: global contrast normalization, scale 55 (the release's CIFAR-10).",
-        choices=("unit", "gcn"),
+        choices=PREPROCESSING,
     )
     seed: int = _field(0, "Seed for weights, data order, noise and dropout.", lower=0)
-    epochs: int = _field(100, "Epochs to train (one epoch = one pass over the training split).", lower=1)
+    epochs: int = _field(300, "Epochs to train (one epoch = one pass over the training split).", lower=1)
     max_steps: int = _field(0, "Stop after this many generator updates in total (0: no limit).", lower=0)
     # Algorithm 1.
     batch_size: int = _field(
@@ -65,18 +80,18 @@ class Config:
         "alternating",
         "alternating: Algorithm 1. simultaneous: the authors' release, both players "
         "updated from one minibatch and one forward pass (needs k_steps=1).",
-        choices=("alternating", "simultaneous"),
+        choices=UPDATES,
     )
     generator_loss: str = _field(
         "non_saturating",
         "non_saturating: G maximizes log D(G(z)) (section 3, the release). minimax: G "
         "minimizes log(1 - D(G(z))) (Eq. 1).",
-        choices=("non_saturating", "minimax"),
+        choices=GENERATOR_LOSSES,
     )
     noise: str = _field(
         "uniform",
         "Noise prior p_z: uniform is U(-sqrt(3), sqrt(3)) per coordinate, gaussian is N(0, 1).",
-        choices=("uniform", "gaussian"),
+        choices=NOISE_DISTRIBUTIONS,
     )
     noise_dim: int = _field(100, "Dimension of the noise z.", lower=1)
     conditional: bool = _field(
@@ -86,7 +101,7 @@ class Config:
     # The generator.
     g_architecture: str = _field(
         "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
-        "transposed convolution to the image (the CIFAR-10 conv model).", choices=("mlp", "conv"),
+        "transposed convolution to the image (the CIFAR-10 conv model).", choices=ARCHITECTURES,
     )
     g_conv_shape: tuple = _field((10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer.")
     g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1)
@@ -98,7 +113,7 @@ class Config:
     g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
     g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
     g_output_activation: str = _field(
-        "sigmoid", "Generator output activation.", choices=("sigmoid", "linear")
+        "sigmoid", "Generator output activation.", choices=OUTPUT_ACTIVATIONS
     )
     g_irange: float = _field(0.05, "Generator weights start uniform in [-irange, irange].", lower=0.0)
     g_output_irange: float = _field(0.0, "Output layer weights start uniform in [-x, x] (0: g_irange).", lower=0.0)
@@ -109,7 +124,7 @@ class Config:
     # The discriminator.
     d_architecture: str = _field(
         "mlp", "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
-        choices=("mlp", "conv"),
+        choices=ARCHITECTURES,
     )
     d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
     d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1)
@@ -157,7 +172,7 @@ class Config:
         "(evaluate --step=N reads them; 0: none).", lower=0,
     )
     parzen_every: int = _field(
-        0, "Every this many epochs, the validation monitor: Table 1's Parzen protocol with the validation split in "
+        5, "Every this many epochs, the validation monitor: Table 1's Parzen protocol with the validation split in "
         "place of the test split, for G and each of its averages; the best is kept in <workdir>/best (0: never).",
         lower=0,
     )
@@ -169,7 +184,7 @@ class Config:
     parzen_sigma: float = _field(
         0.0, "The monitor's kernel width; 0: chosen from the paper's grid logspace(-1, 0, 10), as Table 1.", lower=0.0
     )
-    jit_compile: bool = _field(False, "Compile the training step with XLA.")
+    jit_compile: bool = _field(True, "Compile the training step with XLA.")
     deterministic: bool = _field(
         False, "TensorFlow op determinism: with the same --seed, runs give bit-identical weights (slower on GPU)."
     )
@@ -177,7 +192,7 @@ class Config:
     strategy: str = _field(
         "auto", "tf.distribute strategy: auto (mirrored when several GPUs are visible, else default), default, "
         "one_device, mirrored, multi_worker (reads TF_CONFIG) or tpu. --batch_size is the global batch.",
-        choices=("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+        choices=STRATEGIES,
     )
     tpu: str = _field("", "--strategy=tpu: the TPU's name or grpc:// address (empty: the local TPU).")
     num_cpu_devices: int = _field(
@@ -186,7 +201,7 @@ class Config:
     )
     mixed_precision: str = _field(
         "none", "Keras dtype policy: none (float32), mixed_float16 (with loss scaling) or mixed_bfloat16. "
-        "The generator still outputs float32 images.", choices=("none", "mixed_float16", "mixed_bfloat16"),
+        "The generator still outputs float32 images.", choices=MIXED_PRECISION,
     )
 
     def validate(self):
@@ -210,9 +225,9 @@ class Config:
             )
         if any(u < 1 for u in self.g_hidden_units + self.d_maxout_units):
             raise ConfigError("--g_hidden_units and --d_maxout_units must be positive widths")
-        bad = set(self.g_hidden_activations) - {"relu", "sigmoid"}
+        bad = set(self.g_hidden_activations) - set(HIDDEN_ACTIVATIONS)
         if bad:
-            raise ConfigError(f"--g_hidden_activations must be relu or sigmoid; got {sorted(bad)}")
+            raise ConfigError(f"--g_hidden_activations must be {' or '.join(HIDDEN_ACTIVATIONS)}; got {sorted(bad)}")
         for name in ("d_input_include_prob", "d_hidden_include_prob"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name} must be in (0, 1]; got {getattr(self, name)}")

@@ -13,9 +13,8 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_gan.config import STRATEGIES
 from keras_gan.errors import TrainingError
-
-STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 
 
 def configure_cpu_devices(count):

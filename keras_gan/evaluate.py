@@ -209,13 +209,12 @@ def main(argv):
 def run():
     from absl import app, flags
 
-    from keras_gan import cli
+    from keras_gan import cli, config
 
     flags.DEFINE_string("workdir", None, "A keras_gan run folder: one of its checkpoints is evaluated.")
     flags.DEFINE_string("saved_model", None, "An exported generator (SavedModel) to evaluate instead.")
     flags.DEFINE_string("samples", None, "A .npy array of images in [0, 1] from any model, to evaluate instead.")
-    flags.DEFINE_enum("dataset", "mnist", ["mnist", "tfd", "cifar10", "folder", "gaussian1d"],
-                      "Data set whose splits are used (default: the run's).")
+    flags.DEFINE_enum("dataset", "mnist", config.DATASETS, "Data set whose splits are used (default: the run's).")
     flags.DEFINE_integer("tfd_fold", -1, "TFD: the fold to score (-1: all five, the paper's protocol).", lower_bound=-1, upper_bound=4)
     flags.DEFINE_string("data_dir", None, "Folder with the data set's files (default: the run's, else tfds).")
     flags.DEFINE_integer("num_samples", 10000, "Generator samples used as kernel centres.", lower_bound=1)

@@ -15,11 +15,9 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gan import losses
+from keras_gan.config import NOISE_DISTRIBUTIONS, UPDATES
 from keras_gan.distribute import replica_seed
 from keras_gan.seeds import stream_seed
-
-NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
-UPDATES = ("alternating", "simultaneous")
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")

@@ -58,4 +58,5 @@ def tiny_config(mnist_dir):
         parzen_every=1,
         parzen_samples=50,
         parzen_valid=20,
+        jit_compile=False,  # XLA's compile time would dominate these seconds-long runs
     )

@@ -10,6 +10,7 @@ uninterrupted one would, without a shuffle buffer to refill or to checkpoint.
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.config import DATASETS, PREPROCESSING
 from keras_gan.seeds import stream_seed
 
 from keras_gan.data.base import DataError, Splits, gaussian_1d, to_float  # noqa: F401
@@ -18,7 +19,6 @@ from keras_gan.data.folder import load_folder
 from keras_gan.data.mnist import MNIST_FILES, _mnist_splits, load_mnist_idx, load_mnist_tfds, read_idx  # noqa: F401
 from keras_gan.data.tfd import load_tfd, load_tfd_folds  # noqa: F401
 
-DATASETS = ("mnist", "tfd", "cifar10", "folder", "gaussian1d")
 
 
 def load(config):
@@ -49,8 +49,8 @@ class Preprocessing:
     """
 
     def __init__(self, kind="unit", train_images=None, scale=55.0):
-        if kind not in ("unit", "gcn"):
-            raise DataError(f"--preprocess must be unit or gcn; got {kind!r}")
+        if kind not in PREPROCESSING:
+            raise DataError(f"--preprocess must be one of {', '.join(PREPROCESSING)}; got {kind!r}")
         self.kind, self.scale = kind, scale
         if kind == "gcn":
             x = to_float(train_images[:10_000]).reshape(min(len(train_images), 10_000), -1) * 255.0

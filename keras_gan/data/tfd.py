@@ -10,10 +10,10 @@ import os
 
 import numpy as np
 
+from keras_gan.config import TFD_SPLITS
 from keras_gan.data.base import DataError, Splits
 
 FOLD_CODES = {"unlabeled": 0, "train": 1, "valid": 2, "test": 3}
-TRAIN_SPLITS = ("unlabeled", "train", "valid", "test", "full_train")
 NUM_FOLDS = 5
 _KEYS = ("images", "folds", "labs_ex", "labs_id")
 
@@ -51,8 +51,8 @@ def load_tfd(data_dir, size=48, fold=0, train_split="unlabeled"):
 def load_tfd_folds(data_dir, size=48, folds=range(NUM_FOLDS), train_split="unlabeled"):
     """`Splits` for each of `folds`, reading the file once (Table 1's
     protocol scores every fold)."""
-    if train_split not in TRAIN_SPLITS:
-        raise DataError(f"--tfd_split must be one of {', '.join(TRAIN_SPLITS)}; got {train_split!r}")
+    if train_split not in TFD_SPLITS:
+        raise DataError(f"--tfd_split must be one of {', '.join(TFD_SPLITS)}; got {train_split!r}")
     for fold in folds:
         if not 0 <= fold < NUM_FOLDS:
             raise DataError(f"--tfd_fold must be in 0..{NUM_FOLDS - 1}; got {fold}")

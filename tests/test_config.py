@@ -1,0 +1,77 @@
+"""Settings: every experiment file parses, the defaults are the paper's MNIST
+experiment, and each list of allowed values has one owner."""
+
+import ast
+import dataclasses
+import glob
+import os
+import sys
+
+import pytest
+from absl import flags
+
+from keras_gan import config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAGFILES = sorted(glob.glob(os.path.join(REPO, "flags", "*.cfg")))
+
+
+def parse(*args):
+    flag_values = flags.FlagValues()
+    config.define_flags(flag_values)
+    cwd = os.getcwd()
+    os.chdir(REPO)  # flagfiles name each other relative to the repository
+    try:
+        flag_values([sys.argv[0], *args])
+    finally:
+        os.chdir(cwd)
+    return config.from_flags(flag_values)
+
+
+@pytest.mark.parametrize("path", FLAGFILES, ids=os.path.basename)
+def test_every_flagfile_parses_into_a_valid_config(path):
+    cfg = parse(f"--flagfile={path}")
+    assert cfg.validate() is cfg
+
+
+def test_the_defaults_are_the_mnist_experiment():
+    assert len(FLAGFILES) >= 8
+    assert parse("--flagfile=flags/mnist.cfg") == config.Config()
+
+
+def test_an_experiment_file_changes_what_it_says():
+    tfd = parse("--flagfile=flags/tfd.cfg")
+    differ = {f.name for f in dataclasses.fields(config.Config) if getattr(tfd, f.name) != getattr(config.Config(), f.name)}
+    assert {"dataset", "g_hidden_units", "d_maxout_units", "learning_rate", "noise"} <= differ
+
+
+def test_bad_values_name_the_flag():
+    with pytest.raises(config.ConfigError, match="--ema_decays must be distinct values in"):
+        config.Config(ema_decays=(0.999, 1.0)).validate()
+    with pytest.raises(config.ConfigError, match="--lr_drop_updates must be positive"):
+        config.Config(lr_drop_updates=(0,)).validate()
+    with pytest.raises(config.ConfigError, match="--noise must be one of uniform, gaussian"):
+        config.Config(noise="cauchy").validate()
+
+
+CHOICE_LISTS = ("DATASETS", "UPDATES", "NOISE_DISTRIBUTIONS", "STRATEGIES", "PREPROCESSING", "GENERATOR_LOSSES",
+                "ARCHITECTURES", "MIXED_PRECISION", "TFD_SPLITS")
+
+
+def test_each_choice_list_is_defined_once():
+    """The allowed values live in config.py; the modules that check them
+    import them instead of spelling them out again."""
+    lists = [getattr(config, name) for name in CHOICE_LISTS]
+    for path in glob.glob(os.path.join(REPO, "keras_gan", "**", "*.py"), recursive=True):
+        if path.endswith(os.path.join("keras_gan", "config.py")):
+            continue
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, (ast.Tuple, ast.List)) and node.elts and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+                assert tuple(e.value for e in node.elts) not in lists, (path, node.lineno)
+
+
+def test_generator_losses_match_their_choice_list():
+    from keras_gan import losses
+
+    assert tuple(losses.GENERATOR_LOSSES) == config.GENERATOR_LOSSES
