@@ -26,17 +26,39 @@ def export_shape(workdir):
 
 
 def test_tfd_trains_exports_and_scores_every_fold(tmp_path):
-    write_tfd(tmp_path / "TFD_48x48.mat")
+    """Table 1's TFD protocol, checked against a float64 computation written
+    here: on each fold sigma is chosen on its valid split and its test split
+    is scored; the row is the mean over folds and std / sqrt(5)."""
+    import scipy.io
+
+    from keras_gan import experiment, parzen
+    from test_parzen import reference_log_likelihood
+
+    folds = np.zeros((60, 5), np.int64)
+    for f in range(5):  # each fold labels its own rows 20..59 as train, valid and test
+        order = 20 + (np.arange(40) + 8 * f) % 40
+        folds[order[:10], f], folds[order[10:25], f], folds[order[25:], f] = 1, 2, 3
+    write_tfd(tmp_path / "TFD_48x48.mat", folds=folds)
     cfg = Config(dataset="tfd", data_dir=str(tmp_path), g_hidden_activations=("relu", "sigmoid"),
                  g_hidden_biases=(0.0, -2.0), g_max_col_norm=1.9365, d_max_col_norm=1.9365, g_output_sparse_init=3,
                  noise="gaussian", **TINY)
     workdir = str(tmp_path / "run")
-    assert train_lib.train_and_evaluate(cfg, workdir, verbose=0).step == 3  # 30 unlabeled images
+    assert train_lib.train_and_evaluate(cfg, workdir, verbose=0).step == 2  # 20 unlabeled images, batch 10
     assert export_shape(workdir) == (2, 48, 48, 1)
     [result] = evaluate.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
-    means = [r["mean"] for r in result["per_fold"]]
-    assert len(means) == 5 and result["mean"] == pytest.approx(np.mean(means))
-    assert result["se"] == pytest.approx(np.std(means) / np.sqrt(5))
+    samples = experiment.load_run(workdir).gan.sample(20, seed=0).numpy().reshape(20, -1).astype(np.float64)
+    mat = scipy.io.loadmat(str(tmp_path / "TFD_48x48.mat"))
+    images = mat["images"].reshape(60, -1) / 255.0
+    means = []
+    for f in range(5):
+        valid, test = images[mat["folds"][:, f] == 2], images[mat["folds"][:, f] == 3]
+        sigma = max(parzen.PAPER_SIGMAS, key=lambda s: reference_log_likelihood(samples, valid, s).mean())
+        means.append(reference_log_likelihood(samples, test, sigma).mean())
+        assert result["per_fold"][f]["sigma"] == pytest.approx(sigma)
+    np.testing.assert_allclose([r["mean"] for r in result["per_fold"]], means, rtol=1e-4)
+    assert np.std(means) > 0  # the folds differ, so the standard error is checked too
+    assert result["mean"] == pytest.approx(np.mean(means), rel=1e-4)
+    assert result["se"] == pytest.approx(np.std(means) / np.sqrt(5), rel=1e-3)
     assert "TFD" in evaluate.table1_rows(result)[-1] and "2057 +- 26" in evaluate.table1_rows(result)[1]
 
 

@@ -76,18 +76,28 @@ def test_running_again_resumes_the_step_counter(tiny_config, tmp_path):
     assert steps == sorted(steps) and steps[-1] == 30 and len(steps) == len(set(steps))
 
 
+def run_state(gan):
+    """Every number a resume must restore: both players, both optimizers'
+    slots and counters, G's averages and every RNG state."""
+    return [(v.path, v.numpy()) for v in (
+        gan.generator.variables + gan.discriminator.variables + gan.d_optimizer.variables
+        + gan.g_optimizer.variables + [w for a in gan.generator_averages for w in a.weights]
+        + [gan.noise_seed.state])]
+
+
 def test_resume_is_exact(tiny_config, tmp_path):
-    """A run stopped and resumed ends with the same weights as one that was not."""
-    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2)
+    """A run stopped and resumed ends with the same weights, optimizer slots,
+    averages and RNG states as one that was not."""
+    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2, ema_decays=(0.9,))
     train_lib.train_and_evaluate(cfg, str(tmp_path / "straight"), verbose=0)
     train_lib.train_and_evaluate(dataclasses.replace(cfg, max_steps=7), str(tmp_path / "resumed"), verbose=0)
     train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
-    weights = []
-    for name in ("straight", "resumed"):
-        gan = experiment.load_run(str(tmp_path / name)).gan
-        weights.append([v.numpy() for v in gan.generator.variables])
-    for a, b in zip(*weights):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    straight, resumed = (run_state(experiment.load_run(str(tmp_path / name)).gan) for name in ("straight", "resumed"))
+    # G 6, D 6 + 3 dropout RNG states, 2 x (6 velocities + a counter), the average's 6, the noise RNG state.
+    assert len(straight) == len(resumed) == 6 + 9 + 14 + 6 + 1
+    assert any("velocity" in k for k, _ in straight) and any("ema_0.9" in k for k, _ in straight)
+    for (name, a), (_, b) in zip(straight, resumed):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_a_workdir_of_another_architecture_is_refused_and_left_alone(tiny_config, tmp_path):
