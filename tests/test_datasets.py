@@ -117,8 +117,11 @@ def test_image_folder_with_classes_resizes_and_skips_non_images(tmp_path, caplog
     (tmp_path / "dog" / "broken.png").write_bytes(b"not a png")
     splits = data.load_folder(str(tmp_path), image_size=8, channels=1)
     assert splits.train.shape[1:] == (8, 8, 1)
-    assert len(splits.train) + len(splits.valid) == 12
-    assert set(np.unique(np.concatenate([splits.train_labels, splits.valid_labels]))) == {0, 1}
+    # Without a test/ folder, validation (sigma is chosen on it) and test are two separate held-out parts.
+    assert (len(splits.train), len(splits.valid), len(splits.test)) == (10, 1, 1)
+    pixels = lambda split: {int(x.max()) for x in split}  # noqa: E731  (every image has its own value)
+    assert len(pixels(splits.train) | pixels(splits.valid) | pixels(splits.test)) == 12
+    assert set(np.unique(np.concatenate([splits.train_labels, splits.valid_labels, splits.test_labels]))) == {0, 1}
     assert any("skipped 2 of 14 files" in r.getMessage() for r in caplog.records)
 
 

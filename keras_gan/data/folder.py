@@ -6,8 +6,10 @@
 
 Images are resized to `image_size` x `image_size` with `channels` channels
 and held in memory as uint8. Files that are not images are skipped and
-counted in a warning. Without a `test/` folder the last tenth of the images
-(at most 10,000, a fixed pseudo-random choice) is held out as valid and test.
+counted in a warning. A tenth of the training images (at most 10,000, a fixed
+pseudo-random choice) is held out as the validation split (Parzen's sigma is
+chosen on it). Without a `test/` folder another tenth is held out as the test
+split, apart from the validation one.
 """
 
 import os
@@ -89,10 +91,11 @@ def load_folder(data_dir, image_size=32, channels=3):
         train, train_labels = train[order], train_labels[order]
         return Splits(train[:-n_valid], train[-n_valid:], test, train_labels[:-n_valid], train_labels[-n_valid:], test_labels)
     images, labels = _read_split(data_dir, image_size, channels)
-    if len(images) < 2:
-        raise DataError(f"--data_dir {data_dir}: {len(images)} image; need at least 2 to hold one out")
+    if len(images) < 3:
+        raise DataError(f"--data_dir {data_dir}: {len(images)} image(s); need at least 3 to hold out a validation "
+                        "and a test image")
     n_held = min(10_000, max(1, len(images) // 10))
     order = np.random.default_rng(0).permutation(len(images))
     images, labels = images[order], labels[order]
-    held, held_labels = images[-n_held:], labels[-n_held:]
-    return Splits(images[:-n_held], held, held, labels[:-n_held], held_labels, held_labels)
+    train, valid, test = images[:-2 * n_held], images[-2 * n_held:-n_held], images[-n_held:]
+    return Splits(train, valid, test, labels[:-2 * n_held], labels[-2 * n_held:-n_held], labels[-n_held:])
