@@ -60,6 +60,9 @@ def interpolation(gan, preprocessing, rows=6, steps=10, seed=0, average=None):
 def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
     """Figure 1 at several points of training, plus Proposition 1 and Theorem 1.
 
+    The arrows of x = G(z) are drawn when z is one-dimensional (the figure's
+    own setting); with more noise dimensions only the curves are.
+
     Args:
         checkpoints: [(label, gan)] in training order.
         p_data: The data density (callable).
@@ -87,17 +90,18 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
         ax.plot(grid, p_data(grid), "k:", label="p_data")
         ax.plot(grid, p_g(grid), "g-", label="p_g")
         ax.plot(grid, d, "b--", label="D(x)")
-        # The mapping x = G(z): arrows from an evenly spaced z line up to the x line.
-        z_line = np.linspace(float(tf.reduce_min(z)), float(tf.reduce_max(z)), arrows)
-        x_of_z = gan.generator(z_line[:, None].astype(np.float32), training=False).numpy().reshape(-1)
-        z_pos = np.interp(z_line, (z_line[0], z_line[-1]), (grid[0], grid[-1]))
         top = ax.get_ylim()[1]
-        for zp, xp in zip(z_pos, x_of_z):
-            ax.annotate("", xy=(xp, -0.08 * top), xytext=(zp, -0.3 * top),
-                        arrowprops=dict(arrowstyle="->", lw=0.6, color="0.4"))
-        ax.axhline(-0.3 * top, color="k", lw=0.8)
-        ax.axhline(-0.08 * top, color="k", lw=0.8)
-        ax.set_ylim(-0.35 * top, top)
+        if gan.noise_dim == 1:
+            # The mapping x = G(z): arrows from an evenly spaced z line up to the x line.
+            z_line = np.linspace(float(tf.reduce_min(z)), float(tf.reduce_max(z)), arrows)
+            x_of_z = gan.generator(z_line[:, None].astype(np.float32), training=False).numpy().reshape(-1)
+            z_pos = np.interp(z_line, (z_line[0], z_line[-1]), (grid[0], grid[-1]))
+            for zp, xp in zip(z_pos, x_of_z):
+                ax.annotate("", xy=(xp, -0.08 * top), xytext=(zp, -0.3 * top),
+                            arrowprops=dict(arrowstyle="->", lw=0.6, color="0.4"))
+            ax.axhline(-0.3 * top, color="k", lw=0.8)
+            ax.axhline(-0.08 * top, color="k", lw=0.8)
+        ax.set_ylim(-0.35 * top if gan.noise_dim == 1 else 0.0, top)
         ax.set_xlim(grid[0], grid[-1])
         ax.set_title(label)
         ax.set_yticks([])

@@ -36,12 +36,16 @@ def png_shape(path):
 
 def test_samples_and_interpolation_figures(tiny_config, tmp_path):
     workdir = str(tmp_path / "run")
-    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
-    run_figure("samples", f"--workdir={workdir}", "--rows=3", "--cols=4")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=1, ema_decays=(0.9,)), workdir,
+                                 verbose=0)
+    out = run_figure("samples", f"--workdir={workdir}", "--rows=3", "--cols=4")
+    assert "generator at step 10" in out
     # 3 rows of 4 samples + the nearest training digit, 28-pixel tiles with 1-pixel borders.
     assert png_shape(os.path.join(workdir, "figures", "samples.png")) == (3 * 29 + 1, 5 * 29 + 1, 1)
-    run_figure("interpolation", f"--workdir={workdir}", "--rows=2", "--cols=6")
-    assert png_shape(os.path.join(workdir, "figures", "interpolation.png")) == (2 * 29 + 1, 6 * 29 + 1, 1)
+    out = run_figure("interpolation", f"--workdir={workdir}", "--rows=2", "--cols=6", "--checkpoint=best",
+                     "--generator=ema_0.9", f"--output={tmp_path / 'ema.png'}")
+    assert "ema_0.9 at step 10" in out
+    assert png_shape(str(tmp_path / "ema.png")) == (2 * 29 + 1, 6 * 29 + 1, 1)
 
 
 def test_figure1_draws_and_reports_theorem1(tmp_path):
@@ -57,3 +61,8 @@ def test_figure1_draws_and_reports_theorem1(tmp_path):
     assert [r[1] for r in rows] == ["50", "100", "150"]
     for row in rows:  # Theorem 1 holds for whatever G is: C(G) = -log 4 + 2 JSD
         assert abs(float(row[2]) - float(row[3])) < 2e-3 and float(row[2]) >= -1.3863 - 1e-3
+    # z of several dimensions: the curves without the arrows of x = G(z).
+    train_lib.train_and_evaluate(dataclasses.replace(cfg, noise_dim=3, epochs=1), str(tmp_path / "z3"), verbose=0)
+    out = run_figure("figure1", f"--workdir={tmp_path / 'z3'}", "--panels=1")
+    assert os.path.getsize(os.path.join(tmp_path, "z3", "figures", "figure1.png")) > 10_000
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("step ")] == ["50"]
