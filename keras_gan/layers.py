@@ -33,7 +33,8 @@ class Maxout(keras.layers.Layer):
             `max_col_norm`.
 
     Call arguments:
-        inputs: A 2D tensor `(batch_size, input_dim)`.
+        inputs: A 2D tensor `(batch_size, input_dim)` (flatten images first,
+            as `Discriminator` does; higher ranks are refused).
 
     Input shape:
         `(batch_size, input_dim)`.
@@ -71,7 +72,7 @@ class Maxout(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.max_col_norm = max_col_norm
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.input_spec = keras.layers.InputSpec(ndim=2)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]

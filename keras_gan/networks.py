@@ -188,6 +188,8 @@ class ConvGenerator(Generator):
             self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
             activation=self.output_activation,
             kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, "generator", "y")),
+            # The kernel is (height, width, output channels, input channels): one bound per output channel.
+            kernel_constraint=keras.constraints.MaxNorm(self.max_col_norm, axis=(0, 1, 3)) if constraint else None,
             dtype="float32",
             name="y",
         )

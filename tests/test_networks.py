@@ -4,9 +4,12 @@ the initial weight ranges, and G's output bias from the pixel marginals."""
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_gan import data, experiment, train_lib
 from keras_gan.config import Config
+from keras_gan.layers import Maxout
+from keras_gan.networks import ConvGenerator
 
 MNIST_PIXELS = 28 * 28
 # (include probability, scale) on the input of D's first maxout layer, second maxout layer and sigmoid unit.
@@ -114,3 +117,24 @@ def test_training_starts_from_g_output_bias_at_the_logit_of_the_training_pixel_m
     with pytest.raises(_StartOfTraining):
         train_lib.train_and_evaluate(tiny_config, str(tmp_path / "run"), verbose=0, callbacks=[probe])
     np.testing.assert_allclose(probe.bias, marginal_logits(tiny_config), rtol=1e-5, atol=1e-4)
+
+
+def test_the_conv_generator_bounds_its_output_layer_too():
+    """--g_max_col_norm reaches the transposed convolution: after an update
+    that would grow it, each output channel's filter norm is at most the bound."""
+    generator = ConvGenerator(image_shape=(32, 32, 3), hidden_units=(8, 200), hidden_activations=("relu", "sigmoid"),
+                              conv_shape=(10, 10, 2), output_activation="linear", irange=0.5, max_col_norm=0.3, seed=0)
+    z = np.ones((4, 5), "float32")
+    generator(z)
+    optimizer = keras.optimizers.SGD(10.0)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_sum(generator(z))
+    optimizer.apply_gradients(zip(tape.gradient(loss, generator.trainable_variables), generator.trainable_variables))
+    kernel = generator.out.kernel.numpy()  # (height, width, output channels, input channels)
+    norms = np.sqrt((kernel**2).sum(axis=(0, 1, 3)))
+    assert norms.shape == (3,) and np.all(norms <= 0.3 + 1e-5) and norms.max() > 0.29
+
+
+def test_maxout_takes_flat_inputs_only():
+    with pytest.raises(ValueError, match="expected ndim=2"):
+        Maxout(4, 2)(np.zeros((2, 3, 5), "float32"))
