@@ -115,12 +115,13 @@ def main(argv):
         encoder = train_inference_net(gan, FLAGS.steps, FLAGS.batch_size, FLAGS.learning_rate,
                                       tuple(int(u) for u in FLAGS.hidden_units), FLAGS.seed)
         test = preprocessing.forward(data.to_float(splits.test[: FLAGS.num_images])).numpy()
-        generated = gan.generator(gan.sample_noise(FLAGS.num_images, seed=tf.constant([10**6, 1], tf.int64))).numpy()
+        generated = gan.sample(FLAGS.num_images, seed=10**6).numpy()
         result = {
             "steps": FLAGS.steps,
             "generated_mse": float(reconstruction_error(gan, encoder, generated).mean()),
             "test_mse": float(reconstruction_error(gan, encoder, test).mean()),
-            # For scale: the error of always answering the mean training image.
+            # For scale: the error of always answering the mean image (of G's images, of the training images).
+            "mean_image_generated_mse": float(np.mean((generated - generated.mean(axis=0)) ** 2)),
             "mean_image_test_mse": float(np.mean((test - preprocessing.forward(
                 data.to_float(splits.train)).numpy().mean(axis=0)) ** 2)),
             "num_images": int(len(test)),
@@ -138,8 +139,8 @@ def main(argv):
         export = export_inference_net(encoder, splits.image_shape, os.path.join(FLAGS.workdir, "export", "inference"))
         experiment.write_json(os.path.join(out_dir, "result.json"), result)
         print(f"Reconstruction error, mean squared error per pixel of G(E(x)): generated images "
-              f"{result['generated_mse']:.4f}, real test images {result['test_mse']:.4f} (mean image: "
-              f"{result['mean_image_test_mse']:.4f})")
+              f"{result['generated_mse']:.4f} (their mean image: {result['mean_image_generated_mse']:.4f}), real test "
+              f"images {result['test_mse']:.4f} (the mean training image: {result['mean_image_test_mse']:.4f})")
         print(f"Wrote {out_dir}/reconstructions.png (pairs: real, G(E(real))) and exported E to {export}")
 
     cli.run_reporting_errors(infer)
