@@ -78,6 +78,15 @@ def test_the_generator_learns_each_class(update):
         assert abs(x.mean() - mean) < 1.0, (c, x.mean(), x.std())
 
 
+def test_calling_the_model_generates_for_the_given_classes(tiny_config):
+    gan = experiment.build_gan(dataclasses.replace(tiny_config, conditional=True), data.load(tiny_config))
+    z = gan.sample_noise(4, seed=tf.constant([1, 2], tf.int64))
+    for c in (0, 7):
+        labels = tf.fill([4], c)
+        np.testing.assert_array_equal(gan(z, labels).numpy(), gan.generate(z, labels).numpy())
+    assert not np.allclose(gan(z, tf.fill([4], 0)).numpy(), gan(z, tf.fill([4], 7)).numpy())
+
+
 def test_grids_draw_one_class_per_row(tiny_config):
     gan = experiment.build_gan(dataclasses.replace(tiny_config, conditional=True), data.load(tiny_config))
     np.testing.assert_array_equal(gan.grid_labels(12, 2).numpy(), np.repeat(np.arange(12) % 10, 2))

@@ -5,6 +5,7 @@ devices and collectives are fixed once initialized."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -69,11 +70,14 @@ def test_mirrored_over_two_cpu_devices_matches_one_device():
 def test_cli_trains_with_mirrored_on_two_logical_devices(mnist_dir, tmp_path):
     out = subprocess.run([sys.executable, "-m", "keras_gan.train", "--strategy=mirrored", "--num_cpu_devices=2",
                           f"--data_dir={mnist_dir}", "--epochs=1", "--batch_size=20", "--g_hidden_units=16,16",
-                          "--d_maxout_units=8,8", "--noise_dim=4", "--parzen_every=0", f"--workdir={tmp_path / 'run'}"],
+                          "--d_maxout_units=8,8", "--noise_dim=4", "--parzen_every=1", "--parzen_samples=40",
+                          "--ema_decays=0.9", f"--workdir={tmp_path / 'run'}"],
                          capture_output=True, text=True, env=ENV, cwd=REPO)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "MirroredStrategy with 2 replica(s); global batch 20" in out.stdout
     assert "Trained to step 10" in out.stdout
+    # The average of G is updated across replicas (in cross-replica context) and scored by the monitor.
+    assert re.search(r"validation Parzen monitor .*: generator -?\d+\.\d .*, ema_0.9 -?\d+\.\d", out.stdout), out.stdout
 
 
 def free_ports(n):

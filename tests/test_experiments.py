@@ -77,9 +77,19 @@ def test_cifar10_binary_trains_both_models(tmp_path, extra):
 def test_image_folder_trains_the_conv_model(tmp_path):
     for i in range(25):
         write_png(tmp_path / f"{i}.png", 10 * i, size=40)
-    cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=32, channels=3, **{**TINY, **TINY_CONV})
+    # D starts far from 1/2 (irange 0.1, not the release's 0.005), so two updates move G visibly.
+    cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=32, channels=3, d_irange=0.1,
+                 **{**TINY, **TINY_CONV})
     train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
     assert export_shape(str(tmp_path / "run")) == (2, 32, 32, 3)
+    # The exported G is the trained one: the same noise through the untrained G gives other images.
+    from keras_gan import data, experiment
+
+    loaded = tf.saved_model.load(os.path.join(tmp_path, "run", "export", "generator"))
+    trained = loaded.sample(4, 5)["images"].numpy()
+    untrained = experiment.build_gan(cfg, data.load(cfg)).sample(4, seed=5).numpy()
+    assert trained.shape == untrained.shape == (4, 32, 32, 3)
+    assert np.abs(trained - untrained).max() > 1e-3
 
 
 def test_a_conv_generator_that_cannot_make_the_images_is_a_clear_error(tmp_path):
