@@ -5,7 +5,7 @@ from setuptools import find_packages, setup
 setup(
     name="keras_gan",
     version="0.1.0",
-    description="Generative Adversarial Nets (Goodfellow et al., 2014) in Keras 3 / TensorFlow, reproduced and measured.",
+    description="Generative Adversarial Nets (Goodfellow et al., 2014) in Keras 3 / TensorFlow, reproduced, measured.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["keras_gan", "keras_gan.*"]),

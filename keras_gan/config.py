@@ -103,7 +103,9 @@ class Config:
         "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
         "transposed convolution to the image (the CIFAR-10 conv model).", choices=ARCHITECTURES,
     )
-    g_conv_shape: tuple = _field((10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer.")
+    g_conv_shape: tuple = _field(
+        (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer."
+    )
     g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1)
     g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1)
     g_output_sparse_init: int = _field(
@@ -112,9 +114,7 @@ class Config:
     g_hidden_units: tuple = _field((1200, 1200), "Generator hidden layer widths.")
     g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
     g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
-    g_output_activation: str = _field(
-        "sigmoid", "Generator output activation.", choices=OUTPUT_ACTIVATIONS
-    )
+    g_output_activation: str = _field("sigmoid", "Generator output activation.", choices=OUTPUT_ACTIVATIONS)
     g_irange: float = _field(0.05, "Generator weights start uniform in [-irange, irange].", lower=0.0)
     g_output_irange: float = _field(0.0, "Output layer weights start uniform in [-x, x] (0: g_irange).", lower=0.0)
     g_max_col_norm: float = _field(0.0, "Column-norm bound on generator weights (0: none).", lower=0.0)
@@ -123,7 +123,8 @@ class Config:
     )
     # The discriminator.
     d_architecture: str = _field(
-        "mlp", "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
+        "mlp",
+        "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
         choices=ARCHITECTURES,
     )
     d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
@@ -143,18 +144,18 @@ class Config:
     )
     d_hidden_scale: float = _field(2.0, "Scale of kept values on every other D layer's input.", lower=0.0)
     ema_decays: tuple = _field(
-        (), "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
+        (),
+        "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
         "horizon about 1/(1 - decay) updates; Yazici et al. 2019, not the paper's). They never feed the game; "
         "the monitor, evaluate, figures and export can sample from them (--average there).",
     )
     # The optimizer (SGD with classical momentum, one per player).
     learning_rate: float = _field(0.1, "Initial learning rate of both players.", lower=0.0)
-    lr_decay_factor: float = _field(
-        1.000004, "Learning rate divided by this after every update.", lower=1.0
-    )
+    lr_decay_factor: float = _field(1.000004, "Learning rate divided by this after every update.", lower=1.0)
     min_lr: float = _field(1e-6, "Floor of the decayed learning rate.", lower=0.0)
     lr_drop_updates: tuple = _field(
-        (), "Not the release's: after each of these update counts (comma-separated) the learning rate is also "
+        (),
+        "Not the release's: after each of these update counts (comma-separated) the learning rate is also "
         "multiplied by --lr_drop_factor, on top of the decay. A resumed run can add one to reach the late, "
         "low-rate regime sooner.",
     )
@@ -168,18 +169,23 @@ class Config:
     grid_size: int = _field(10, "Sample grids are grid_size x grid_size images.", lower=1)
     keep_checkpoints: int = _field(3, "How many of the latest checkpoints to keep.", lower=1)
     keep_every: int = _field(
-        0, "Also keep the checkpoint of every this many epochs for good, in <workdir>/checkpoints/kept "
-        "(evaluate --step=N reads them; 0: none).", lower=0,
+        0,
+        "Also keep the checkpoint of every this many epochs for good, in <workdir>/checkpoints/kept "
+        "(evaluate --step=N reads them; 0: none).",
+        lower=0,
     )
     parzen_every: int = _field(
-        5, "Every this many epochs, the validation monitor: Table 1's Parzen protocol with the validation split in "
+        5,
+        "Every this many epochs, the validation monitor: Table 1's Parzen protocol with the validation split in "
         "place of the test split, for G and each of its averages; the best is kept in <workdir>/best (0: never).",
         lower=0,
     )
     parzen_samples: int = _field(10000, "Generator samples (kernel centres) of the validation monitor.", lower=1)
     parzen_valid: int = _field(
-        1000, "The monitor chooses sigma on the first this many validation images and scores the rest "
-        "(all of them if there are no more).", lower=1,
+        1000,
+        "The monitor chooses sigma on the first this many validation images and scores the rest "
+        "(all of them if there are no more).",
+        lower=1,
     )
     parzen_sigma: float = _field(
         0.0, "The monitor's kernel width; 0: chosen from the paper's grid logspace(-1, 0, 10), as Table 1.", lower=0.0
@@ -190,18 +196,22 @@ class Config:
     )
     # Beyond one device.
     strategy: str = _field(
-        "auto", "tf.distribute strategy: auto (mirrored when several GPUs are visible, else default), default, "
+        "auto",
+        "tf.distribute strategy: auto (mirrored when several GPUs are visible, else default), default, "
         "one_device, mirrored, multi_worker (reads TF_CONFIG) or tpu. --batch_size is the global batch.",
         choices=STRATEGIES,
     )
     tpu: str = _field("", "--strategy=tpu: the TPU's name or grpc:// address (empty: the local TPU).")
     num_cpu_devices: int = _field(
-        0, "Split the CPU into this many logical devices (to try --strategy=mirrored without GPUs; 0: leave it).",
+        0,
+        "Split the CPU into this many logical devices (to try --strategy=mirrored without GPUs; 0: leave it).",
         lower=0,
     )
     mixed_precision: str = _field(
-        "none", "Keras dtype policy: none (float32), mixed_float16 (with loss scaling) or mixed_bfloat16. "
-        "The generator still outputs float32 images.", choices=MIXED_PRECISION,
+        "none",
+        "Keras dtype policy: none (float32), mixed_float16 (with loss scaling) or mixed_bfloat16. "
+        "The generator still outputs float32 images.",
+        choices=MIXED_PRECISION,
     )
 
     def validate(self):
@@ -237,7 +247,13 @@ class Config:
             raise ConfigError(f"--tfd_size must be 48 or 96; got {self.tfd_size}")
         if self.channels not in (1, 3):
             raise ConfigError(f"--channels must be 1 or 3; got {self.channels}")
-        conv = (self.d_conv_channels, self.d_conv_kernels, self.d_conv_pads, self.d_conv_pool_sizes, self.d_conv_pool_strides)
+        conv = (
+            self.d_conv_channels,
+            self.d_conv_kernels,
+            self.d_conv_pads,
+            self.d_conv_pool_sizes,
+            self.d_conv_pool_strides,
+        )
         if len({len(c) for c in conv}) != 1 or any(v < 1 for c in conv for v in c if c is not self.d_conv_pads):
             raise ConfigError(
                 "--d_conv_channels, --d_conv_kernels, --d_conv_pads, --d_conv_pool_sizes and --d_conv_pool_strides "
@@ -246,9 +262,13 @@ class Config:
         if len(self.g_conv_shape) != 3 or min(self.g_conv_shape) < 1:
             raise ConfigError(f"--g_conv_shape must be height,width,channels; got {self.g_conv_shape}")
         if any(not 0.0 < d < 1.0 for d in self.ema_decays) or len(set(self.ema_decays)) != len(self.ema_decays):
-            raise ConfigError(f"--ema_decays must be distinct values in (0, 1); got {','.join(map(str, self.ema_decays))}")
+            raise ConfigError(
+                f"--ema_decays must be distinct values in (0, 1); got {','.join(map(str, self.ema_decays))}"
+            )
         if any(u < 1 for u in self.lr_drop_updates):
-            raise ConfigError(f"--lr_drop_updates must be positive update counts; got {','.join(map(str, self.lr_drop_updates))}")
+            raise ConfigError(
+                f"--lr_drop_updates must be positive update counts; got {','.join(map(str, self.lr_drop_updates))}"
+            )
         if self.momentum_saturate <= self.momentum_start:
             raise ConfigError(
                 f"--momentum_saturate must be after --momentum_start; got {self.momentum_saturate} "
@@ -262,9 +282,25 @@ class Config:
     def architecture(self):
         """The settings that fix the shapes of the weights: a checkpoint made
         under other values cannot be resumed."""
-        names = ("dataset", "conditional", "tfd_size", "image_size", "channels", "noise_dim", "g_architecture", "g_hidden_units",
-                 "g_conv_shape", "g_conv_kernel", "g_conv_stride", "d_architecture", "d_conv_channels",
-                 "d_conv_pieces", "d_conv_kernels", "d_maxout_units", "d_num_pieces")
+        names = (
+            "dataset",
+            "conditional",
+            "tfd_size",
+            "image_size",
+            "channels",
+            "noise_dim",
+            "g_architecture",
+            "g_hidden_units",
+            "g_conv_shape",
+            "g_conv_kernel",
+            "g_conv_stride",
+            "d_architecture",
+            "d_conv_channels",
+            "d_conv_pieces",
+            "d_conv_kernels",
+            "d_maxout_units",
+            "d_num_pieces",
+        )
         return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}
 
 
@@ -282,9 +318,17 @@ def load_run_config(workdir):
 
 
 _LIST_TYPES = {
-    "g_hidden_units": int, "d_maxout_units": int, "g_hidden_biases": float, "g_hidden_activations": str,
-    "g_conv_shape": int, "d_conv_channels": int, "d_conv_kernels": int, "d_conv_pads": int,
-    "d_conv_pool_sizes": int, "d_conv_pool_strides": int, "ema_decays": float,
+    "g_hidden_units": int,
+    "d_maxout_units": int,
+    "g_hidden_biases": float,
+    "g_hidden_activations": str,
+    "g_conv_shape": int,
+    "d_conv_channels": int,
+    "d_conv_kernels": int,
+    "d_conv_pads": int,
+    "d_conv_pool_sizes": int,
+    "d_conv_pool_strides": int,
+    "ema_decays": float,
     "lr_drop_updates": int,
 }
 
@@ -302,9 +346,23 @@ def define_flags(flag_values=flags.FLAGS, exclude=()):
         elif isinstance(default, bool):
             flags.DEFINE_bool(f.name, default, meta["help"], flag_values=flag_values)
         elif isinstance(default, int):
-            flags.DEFINE_integer(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"], flag_values=flag_values)
+            flags.DEFINE_integer(
+                f.name,
+                default,
+                meta["help"],
+                lower_bound=meta["lower"],
+                upper_bound=meta["upper"],
+                flag_values=flag_values,
+            )
         elif isinstance(default, float):
-            flags.DEFINE_float(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"], flag_values=flag_values)
+            flags.DEFINE_float(
+                f.name,
+                default,
+                meta["help"],
+                lower_bound=meta["lower"],
+                upper_bound=meta["upper"],
+                flag_values=flag_values,
+            )
         else:
             flags.DEFINE_string(f.name, default, meta["help"], flag_values=flag_values)
 
@@ -320,6 +378,9 @@ def from_flags(flag_values=flags.FLAGS):
             try:
                 value = tuple(_LIST_TYPES[f.name](v) for v in value)
             except ValueError:
-                raise ConfigError(f"--{f.name} must be a comma-separated list of {_LIST_TYPES[f.name].__name__}; got {','.join(value)}") from None
+                raise ConfigError(
+                    f"--{f.name} must be a comma-separated list of {_LIST_TYPES[f.name].__name__}; "
+                    f"got {','.join(value)}"
+                ) from None
         values[f.name] = value
     return Config(**values).validate()

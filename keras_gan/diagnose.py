@@ -93,31 +93,40 @@ def report(diagnosis):
     """The diagnosis as printable lines: generator beside real training images."""
     g, r = diagnosis["generator"], diagnosis["real_training_images"]
     n = diagnosis["n_samples"]
-    lines = [f"{'':<44} {'generator':>10} {f'{n} real':>10}",
-             f"{'test log-likelihood, paper protocol':<44} {g['test_log_likelihood']:10.1f} {r['test_log_likelihood']:10.1f}",
-             f"{'  its sigma':<44} {g['sigma']:10.3f} {r['sigma']:10.3f}",
-             f"{'test log-likelihood, 41-point sigma grid':<44} {g['fine_grid_test_log_likelihood']:10.1f} "
-             f"{r['fine_grid_test_log_likelihood']:10.1f}",
-             f"{'  its sigma':<44} {g['fine_grid_sigma']:10.3f} {r['fine_grid_sigma']:10.3f}",
-             f"{'squared distance, test image to nearest centre':<44} "
-             f"{g['nearest_centre_squared_distance']['median']:10.2f} "
-             f"{r['nearest_centre_squared_distance']['median']:10.2f}  (median)"]
+    lines = [
+        f"{'':<44} {'generator':>10} {f'{n} real':>10}",
+        f"{'test log-likelihood, paper protocol':<44} {g['test_log_likelihood']:10.1f} "
+        f"{r['test_log_likelihood']:10.1f}",
+        f"{'  its sigma':<44} {g['sigma']:10.3f} {r['sigma']:10.3f}",
+        f"{'test log-likelihood, 41-point sigma grid':<44} {g['fine_grid_test_log_likelihood']:10.1f} "
+        f"{r['fine_grid_test_log_likelihood']:10.1f}",
+        f"{'  its sigma':<44} {g['fine_grid_sigma']:10.3f} {r['fine_grid_sigma']:10.3f}",
+        f"{'squared distance, test image to nearest centre':<44} "
+        f"{g['nearest_centre_squared_distance']['median']:10.2f} "
+        f"{r['nearest_centre_squared_distance']['median']:10.2f}  (median)",
+    ]
     if "background_mean" in g:
         t = diagnosis["test_pixels"]
-        lines += [f"{'background pixel mean (test images: ' + format(t['background_mean'], '.4f') + ')':<44} "
-                  f"{g['background_mean']:10.4f} {r['background_mean']:10.4f}",
-                  f"{'share of grey pixels (test images: ' + format(t['grey_share'], '.3f') + ')':<44} "
-                  f"{g['grey_share']:10.3f} {r['grey_share']:10.3f}"]
+        lines += [
+            f"{'background pixel mean (test images: ' + format(t['background_mean'], '.4f') + ')':<44} "
+            f"{g['background_mean']:10.4f} {r['background_mean']:10.4f}",
+            f"{'share of grey pixels (test images: ' + format(t['grey_share'], '.3f') + ')':<44} "
+            f"{g['grey_share']:10.3f} {r['grey_share']:10.3f}",
+        ]
     lines.append("sigma curve (mean validation log-likelihood):")
     for (sigma, gv), rv in zip(g["sigma_curve"].items(), r["sigma_curve"].values()):
         if sigma < 0.4:  # beyond it the curves only fall
             lines.append(f"  sigma {sigma:<8.4f}{'':<28} {gv:10.1f} {rv:10.1f}")
     if g["per_class_test_log_likelihood"]:
         mix = diagnosis.get("class_mix", {})
-        lines.append(f"per class: {'test LL':>20} {'(real)':>8} {'NN dist':>9} {'(real)':>8} {'share':>7} {'(train)':>8}")
+        lines.append(
+            f"per class: {'test LL':>20} {'(real)':>8} {'NN dist':>9} {'(real)':>8} {'share':>7} {'(train)':>8}"
+        )
         for c, gv in g["per_class_test_log_likelihood"].items():
             m = mix.get(c, {"samples": float("nan"), "training_set": float("nan")})
-            lines.append(f"  class {c:<6} {gv:18.1f} {r['per_class_test_log_likelihood'][c]:8.1f} "
-                         f"{g['per_class_nearest_squared_distance'][c]:9.2f} "
-                         f"{r['per_class_nearest_squared_distance'][c]:8.2f} {m['samples']:7.3f} {m['training_set']:8.3f}")
+            lines.append(
+                f"  class {c:<6} {gv:18.1f} {r['per_class_test_log_likelihood'][c]:8.1f} "
+                f"{g['per_class_nearest_squared_distance'][c]:9.2f} "
+                f"{r['per_class_nearest_squared_distance'][c]:8.2f} {m['samples']:7.3f} {m['training_set']:8.3f}"
+            )
     return lines

@@ -38,7 +38,9 @@ def make_strategy(name, tpu=""):
     # which listing logical devices does.
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable (see README, Scaling out)")
+            raise ValueError(
+                "--strategy=multi_worker needs the TF_CONFIG environment variable (see README, Scaling out)"
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)

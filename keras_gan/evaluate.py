@@ -30,15 +30,18 @@ def _samples_from_file(path, dim):
     except ValueError as e:
         raise DataError(f"--samples {path}: not a numpy .npy array ({e})") from None
     if samples.ndim < 2 or int(np.prod(samples.shape[1:])) != dim:
-        raise DataError(f"--samples {path}: shape {samples.shape} does not flatten to (n, {dim}) images of this data set")
+        raise DataError(
+            f"--samples {path}: shape {samples.shape} does not flatten to (n, {dim}) images of this data set"
+        )
     if len(samples) == 0:
         raise DataError(f"--samples {path}: holds no images (shape {samples.shape}); expected at least one")
     samples = samples.reshape(len(samples), dim).astype(np.float32)
     if np.isnan(samples).any():
         raise DataError(f"--samples {path}: holds NaN values; expected pixels in [0, 1]")
     if not np.all(np.isfinite(samples)) or samples.min() < 0.0 or samples.max() > 1.0:
-        raise DataError(f"--samples {path}: values must be finite pixels in [0, 1]; got range "
-                        f"[{samples.min()}, {samples.max()}]")
+        raise DataError(
+            f"--samples {path}: values must be finite pixels in [0, 1]; got range [{samples.min()}, {samples.max()}]"
+        )
     return samples
 
 
@@ -75,13 +78,32 @@ def score(cfg, samples, splits, valid_images=1000, sigmas=None, folds=None):
         # mean over its test split; mean and standard error across folds.
         per_fold = [one(s) for s in data_lib.load_tfd_folds(cfg.data_dir, cfg.tfd_size, folds, cfg.tfd_split)]
         means = np.array([r["mean"] for r in per_fold])
-        return {"mean": float(means.mean()), "se": float(means.std() / np.sqrt(len(means))), "sigma": None,
-                "folds": list(folds), "per_fold": per_fold, "n_samples": len(samples)}
+        return {
+            "mean": float(means.mean()),
+            "se": float(means.std() / np.sqrt(len(means))),
+            "sigma": None,
+            "folds": list(folds),
+            "per_fold": per_fold,
+            "n_samples": len(samples),
+        }
     return one(splits)
 
 
-def evaluate(cfg, workdir=None, saved_model=None, samples_path=None, num_samples=10000, valid_images=1000,
-             sigmas=None, seed=0, output=None, folds=None, checkpoint="latest", generators=None, diagnose=False):
+def evaluate(
+    cfg,
+    workdir=None,
+    saved_model=None,
+    samples_path=None,
+    num_samples=10000,
+    valid_images=1000,
+    sigmas=None,
+    seed=0,
+    output=None,
+    folds=None,
+    checkpoint="latest",
+    generators=None,
+    diagnose=False,
+):
     """Scores generators with the paper's protocol; returns one result dict per generator.
 
     Exactly one of `workdir` (its `checkpoint`, see `experiment.find_checkpoint`),
@@ -147,11 +169,21 @@ def table1_rows(results):
         mean, se = PAPER_TABLE1[dataset]
         lines.append(_ROW.format("Adversarial nets (paper)", dataset.upper(), f"{mean:.0f} +- {se:.0f}"))
     for result in results:
-        sigma = f"sigma={result['sigma']:.4g}" if "per_fold" not in result else (
-            "folds " + ",".join(map(str, result["folds"])) + ", sigma per fold " +
-            ",".join(f"{r['sigma']:.3g}" for r in result["per_fold"]))
-        name = "Adversarial nets (this run)" if result["generator"] in ("generator", "samples") else (
-            f"this run, {result['generator']}")
+        sigma = (
+            f"sigma={result['sigma']:.4g}"
+            if "per_fold" not in result
+            else (
+                "folds "
+                + ",".join(map(str, result["folds"]))
+                + ", sigma per fold "
+                + ",".join(f"{r['sigma']:.3g}" for r in result["per_fold"])
+            )
+        )
+        name = (
+            "Adversarial nets (this run)"
+            if result["generator"] in ("generator", "samples")
+            else (f"this run, {result['generator']}")
+        )
         lines.append(_ROW.format(name, dataset.upper(), f"{result['mean']:.1f} +- {result['se']:.1f}  ({sigma})"))
     return lines
 
@@ -166,8 +198,14 @@ def main(argv):
     FLAGS = flags.FLAGS
 
     def run_evaluation():
-        if sum(map(bool, (FLAGS.workdir and not (FLAGS.samples or FLAGS.saved_model), FLAGS.saved_model,
-                          FLAGS.samples))) != 1:
+        if (
+            sum(
+                map(
+                    bool, (FLAGS.workdir and not (FLAGS.samples or FLAGS.saved_model), FLAGS.saved_model, FLAGS.samples)
+                )
+            )
+            != 1
+        ):
             raise config.ConfigError("give one of --workdir, --saved_model and --samples")
         cfg = config.load_run_config(FLAGS.workdir) if FLAGS.workdir else config.Config()
         if FLAGS["dataset"].present or not FLAGS.workdir:
@@ -175,7 +213,9 @@ def main(argv):
         if FLAGS.data_dir:
             cfg.data_dir = FLAGS.data_dir
         if FLAGS.sigma_min >= FLAGS.sigma_max:
-            raise config.ConfigError(f"--sigma_min must be below --sigma_max; got {FLAGS.sigma_min} >= {FLAGS.sigma_max}")
+            raise config.ConfigError(
+                f"--sigma_min must be below --sigma_max; got {FLAGS.sigma_min} >= {FLAGS.sigma_max}"
+            )
         sigmas = np.logspace(np.log10(FLAGS.sigma_min), np.log10(FLAGS.sigma_max), FLAGS.num_sigmas)
         output = FLAGS.output or (os.path.join(FLAGS.workdir, "parzen.json") if FLAGS.workdir else None)
         folds = None
@@ -186,10 +226,19 @@ def main(argv):
         if valid_images is None:  # the release: 1,000 MNIST digits, TFD's whole valid split
             valid_images = 0 if cfg.dataset == "tfd" else 1000
         results = evaluate(
-            cfg, workdir=FLAGS.workdir, saved_model=FLAGS.saved_model, samples_path=FLAGS.samples,
-            num_samples=FLAGS.num_samples, valid_images=valid_images, sigmas=sigmas, seed=FLAGS.seed,
-            output=output, folds=folds, checkpoint=FLAGS.checkpoint,
-            generators=FLAGS.generator.split(",") if FLAGS.generator else None, diagnose=FLAGS.diagnose,
+            cfg,
+            workdir=FLAGS.workdir,
+            saved_model=FLAGS.saved_model,
+            samples_path=FLAGS.samples,
+            num_samples=FLAGS.num_samples,
+            valid_images=valid_images,
+            sigmas=sigmas,
+            seed=FLAGS.seed,
+            output=output,
+            folds=folds,
+            checkpoint=FLAGS.checkpoint,
+            generators=FLAGS.generator.split(",") if FLAGS.generator else None,
+            diagnose=FLAGS.diagnose,
         )
         if results[0]["checkpoint_step"] is not None:
             print(f"{results[0]['source']} (step {results[0]['checkpoint_step']})")
@@ -215,19 +264,29 @@ def run():
     flags.DEFINE_string("saved_model", None, "An exported generator (SavedModel) to evaluate instead.")
     flags.DEFINE_string("samples", None, "A .npy array of images in [0, 1] from any model, to evaluate instead.")
     flags.DEFINE_enum("dataset", "mnist", config.DATASETS, "Data set whose splits are used (default: the run's).")
-    flags.DEFINE_integer("tfd_fold", -1, "TFD: the fold to score (-1: all five, the paper's protocol).", lower_bound=-1, upper_bound=4)
+    flags.DEFINE_integer(
+        "tfd_fold", -1, "TFD: the fold to score (-1: all five, the paper's protocol).", lower_bound=-1, upper_bound=4
+    )
     flags.DEFINE_string("data_dir", None, "Folder with the data set's files (default: the run's, else tfds).")
     flags.DEFINE_integer("num_samples", 10000, "Generator samples used as kernel centres.", lower_bound=1)
-    flags.DEFINE_integer("valid_images", None, "Validation images sigma is chosen on (0: all; default: 1,000 for "
-                         "MNIST as the release, all for TFD).", lower_bound=0)
+    flags.DEFINE_integer(
+        "valid_images",
+        None,
+        "Validation images sigma is chosen on (0: all; default: 1,000 for MNIST as the release, all for TFD).",
+        lower_bound=0,
+    )
     flags.DEFINE_float("sigma_min", 0.1, "Smallest sigma of the grid.", lower_bound=1e-6)
     flags.DEFINE_float("sigma_max", 1.0, "Largest sigma of the grid.", lower_bound=1e-6)
     flags.DEFINE_integer("num_sigmas", 10, "Sigmas in the grid (log-spaced).", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the generator's noise.", lower_bound=0)
     flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/parzen.json).")
-    flags.DEFINE_bool("diagnose", False, "Also print where the log-likelihood goes: the sigma curve, per-class "
-                      "test log-likelihoods, the samples' class mix, nearest-neighbour distances, background and "
-                      "sharpness, each beside the same figure for real training images.")
+    flags.DEFINE_bool(
+        "diagnose",
+        False,
+        "Also print where the log-likelihood goes: the sigma curve, per-class "
+        "test log-likelihoods, the samples' class mix, nearest-neighbour distances, background and "
+        "sharpness, each beside the same figure for real training images.",
+    )
     cli.define_generator_flags()
     flags.FLAGS["generator"].help += " Several, comma-separated, or all."
     app.run(main)

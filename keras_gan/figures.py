@@ -147,16 +147,20 @@ def main(argv):
             paths = list(paths.all_model_checkpoint_paths) if paths else []
             if not paths:
                 raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
-            picks = sorted({paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(FLAGS.panels, len(paths)))},
-                           key=paths.index)
+            picks = sorted(
+                {paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(FLAGS.panels, len(paths)))},
+                key=paths.index,
+            )
             checkpoints = [(f"step {p.rsplit('-', 1)[1]}", experiment.load_run(workdir, p).gan) for p in picks]
             spread = 4 * cfg.gaussian_std
             grid = np.linspace(cfg.gaussian_mean - spread, cfg.gaussian_mean + spread, 2001)
             report = figure1(checkpoints, theory.gaussian_density(cfg.gaussian_mean, cfg.gaussian_std), grid, output)
             print(f"{'checkpoint':<14} {'C(G)':>9} {'-log4+2JSD':>11} {'max|D-D*|':>10} {'mean D*':>8}")
             for r in report:
-                print(f"{r['checkpoint']:<14} {r['C(G)']:9.4f} {r['-log4+2JSD']:11.4f} "
-                      f"{r['max_abs_D_minus_D_star']:10.3f} {r['mean_D_star']:8.3f}")
+                print(
+                    f"{r['checkpoint']:<14} {r['C(G)']:9.4f} {r['-log4+2JSD']:11.4f} "
+                    f"{r['max_abs_D_minus_D_star']:10.3f} {r['mean_D_star']:8.3f}"
+                )
             print(f"Theorem 1: the global minimum of C(G) is -log 4 = {-math.log(4):.4f}, reached when p_g = p_data.")
         else:
             run = experiment.load_run(workdir, FLAGS.checkpoint)
@@ -166,8 +170,9 @@ def main(argv):
             average = experiment.average_decay(run.gan, name)
             preprocessing = data.Preprocessing(run.config.preprocess, run.splits.train)
             if figure == "samples":
-                grid = samples_with_neighbours(run.gan, run.splits.train, preprocessing, FLAGS.rows, FLAGS.cols,
-                                               FLAGS.seed, average)
+                grid = samples_with_neighbours(
+                    run.gan, run.splits.train, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average
+                )
             else:
                 grid = interpolation(run.gan, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average)
             write_png(output, grid)

@@ -61,7 +61,9 @@ def train_inference_net(gan, steps=5000, batch_size=100, learning_rate=1e-3, hid
             x = gan.generator(z, training=False)
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean(tf.reduce_sum(tf.square(encoder(x) - z), axis=1))
-            optimizer.apply_gradients(zip(tape.gradient(loss, encoder.trainable_variables), encoder.trainable_variables))
+            optimizer.apply_gradients(
+                zip(tape.gradient(loss, encoder.trainable_variables), encoder.trainable_variables)
+            )
         return loss
 
     progbar = keras.utils.Progbar(steps, verbose=verbose, stateful_metrics=["z_loss"])
@@ -78,7 +80,7 @@ def reconstruction_error(gan, encoder, images, batch_size=1000):
     """Mean squared error per dimension of G(E(x)) against x, one value per image."""
     errors = []
     for i in range(0, len(images), batch_size):
-        x = tf.constant(images[i:i + batch_size], tf.float32)
+        x = tf.constant(images[i : i + batch_size], tf.float32)
         x_hat = gan.generator(encoder(x), training=False)
         errors.append(tf.reduce_mean(tf.square(tf.reshape(x_hat - x, (len(x), -1))), axis=1).numpy())
     return np.concatenate(errors)
@@ -90,8 +92,10 @@ def export_inference_net(encoder, image_shape, path):
 
     module = tf.Module()
     module.encoder = encoder
-    module.serve = tf.function(lambda images: {"noise": encoder(images)},
-                               input_signature=[tf.TensorSpec([None, *image_shape], tf.float32, name="images")])
+    module.serve = tf.function(
+        lambda images: {"noise": encoder(images)},
+        input_signature=[tf.TensorSpec([None, *image_shape], tf.float32, name="images")],
+    )
     return save_atomically(module, path, {"serving_default": module.serve})
 
 
@@ -110,10 +114,17 @@ def main(argv):
         if len(splits.image_shape) != 3 or gan.num_classes:
             raise experiment.TrainingError(
                 f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
-                f"{'a conditional model (E would need the class too)' if gan.num_classes else cfg.dataset}")
+                f"{'a conditional model (E would need the class too)' if gan.num_classes else cfg.dataset}"
+            )
         preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
-        encoder = train_inference_net(gan, FLAGS.steps, FLAGS.batch_size, FLAGS.learning_rate,
-                                      tuple(int(u) for u in FLAGS.hidden_units), FLAGS.seed)
+        encoder = train_inference_net(
+            gan,
+            FLAGS.steps,
+            FLAGS.batch_size,
+            FLAGS.learning_rate,
+            tuple(int(u) for u in FLAGS.hidden_units),
+            FLAGS.seed,
+        )
         test = preprocessing.forward(data.to_float(splits.test[: FLAGS.num_images])).numpy()
         generated = gan.sample(FLAGS.num_images, seed=10**6).numpy()
         result = {
@@ -122,8 +133,9 @@ def main(argv):
             "test_mse": float(reconstruction_error(gan, encoder, test).mean()),
             # For scale: the error of always answering the mean image (of G's images, of the training images).
             "mean_image_generated_mse": float(np.mean((generated - generated.mean(axis=0)) ** 2)),
-            "mean_image_test_mse": float(np.mean((test - preprocessing.forward(
-                data.to_float(splits.train)).numpy().mean(axis=0)) ** 2)),
+            "mean_image_test_mse": float(
+                np.mean((test - preprocessing.forward(data.to_float(splits.train)).numpy().mean(axis=0)) ** 2)
+            ),
             "num_images": int(len(test)),
         }
         out_dir = os.path.join(FLAGS.workdir, "inference")
@@ -138,9 +150,11 @@ def main(argv):
         figures.write_png(os.path.join(out_dir, "reconstructions.png"), grid)
         export = export_inference_net(encoder, splits.image_shape, os.path.join(FLAGS.workdir, "export", "inference"))
         experiment.write_json(os.path.join(out_dir, "result.json"), result)
-        print(f"Reconstruction error, mean squared error per pixel of G(E(x)): generated images "
-              f"{result['generated_mse']:.4f} (their mean image: {result['mean_image_generated_mse']:.4f}), real test "
-              f"images {result['test_mse']:.4f} (the mean training image: {result['mean_image_test_mse']:.4f})")
+        print(
+            f"Reconstruction error, mean squared error per pixel of G(E(x)): generated images "
+            f"{result['generated_mse']:.4f} (their mean image: {result['mean_image_generated_mse']:.4f}), real test "
+            f"images {result['test_mse']:.4f} (the mean training image: {result['mean_image_test_mse']:.4f})"
+        )
         print(f"Wrote {out_dir}/reconstructions.png (pairs: real, G(E(real))) and exported E to {export}")
 
     cli.run_reporting_errors(infer)

@@ -262,7 +262,10 @@ class Discriminator(keras.Model):
             ScaledDropout(input_include_prob, input_scale, seed=_seed(seed, "discriminator", "drop0"), name="drop0")
         ] + [
             ScaledDropout(
-                hidden_include_prob, hidden_scale, seed=_seed(seed, "discriminator", f"drop{i + 1}"), name=f"drop{i + 1}"
+                hidden_include_prob,
+                hidden_scale,
+                seed=_seed(seed, "discriminator", f"drop{i + 1}"),
+                name=f"drop{i + 1}",
             )
             for i in range(n)
         ]
@@ -279,9 +282,7 @@ class Discriminator(keras.Model):
         self.out = keras.layers.Dense(
             1,
             kernel_initializer=_uniform(irange, _seed(seed, "discriminator", "y")),
-            kernel_constraint=(
-                keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
-            ),
+            kernel_constraint=(keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None),
             dtype="float32",  # logits stay float32 under mixed precision
             name="y",
         )
@@ -323,8 +324,16 @@ class ConvDiscriminator(Discriminator):
         **kwargs: As `Discriminator`.
     """
 
-    def __init__(self, conv_channels=(32, 32, 192), conv_pieces=2, conv_kernels=(8, 8, 5), conv_pads=(4, 3, 3),
-                 pool_sizes=(4, 4, 2), pool_strides=(2, 2, 2), **kwargs):
+    def __init__(
+        self,
+        conv_channels=(32, 32, 192),
+        conv_pieces=2,
+        conv_kernels=(8, 8, 5),
+        conv_pads=(4, 3, 3),
+        pool_sizes=(4, 4, 2),
+        pool_strides=(2, 2, 2),
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.conv_channels = tuple(int(c) for c in conv_channels)
         self.conv_pieces = int(conv_pieces)
@@ -334,20 +343,36 @@ class ConvDiscriminator(Discriminator):
         self.pool_strides = tuple(int(p) for p in pool_strides)
         n = len(self.conv_channels)
         if not n == len(self.conv_kernels) == len(self.conv_pads) == len(self.pool_sizes) == len(self.pool_strides):
-            raise ValueError("conv_channels, conv_kernels, conv_pads, pool_sizes and pool_strides must have the "
-                             f"same length. Received: conv_channels={self.conv_channels}, conv_kernels="
-                             f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
-                             f"pool_strides={self.pool_strides}")
+            raise ValueError(
+                "conv_channels, conv_kernels, conv_pads, pool_sizes and pool_strides must have the "
+                f"same length. Received: conv_channels={self.conv_channels}, conv_kernels="
+                f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
+                f"pool_strides={self.pool_strides}"
+            )
         self.convs = [
-            MaxoutConv2D(c, self.conv_pieces, k, pad=p, kernel_initializer=_uniform(self.irange, _seed(self.seed, "discriminator", f"conv{i}")),
-                         max_kernel_norm=self.max_col_norm, name=f"conv{i}")
+            MaxoutConv2D(
+                c,
+                self.conv_pieces,
+                k,
+                pad=p,
+                kernel_initializer=_uniform(self.irange, _seed(self.seed, "discriminator", f"conv{i}")),
+                max_kernel_norm=self.max_col_norm,
+                name=f"conv{i}",
+            )
             for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
         ]
-        self.pools = [keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
-                      for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))]
+        self.pools = [
+            keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
+            for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))
+        ]
         # The data input's dropout is the first conv's; every later layer gets the hidden one.
         self.conv_dropouts = [self.dropouts[0]] + [
-            ScaledDropout(self.hidden_include_prob, self.hidden_scale, seed=_seed(self.seed, "discriminator", f"conv_drop{i + 1}"), name=f"conv_drop{i + 1}")
+            ScaledDropout(
+                self.hidden_include_prob,
+                self.hidden_scale,
+                seed=_seed(self.seed, "discriminator", f"conv_drop{i + 1}"),
+                name=f"conv_drop{i + 1}",
+            )
             for i in range(n)
         ]
         self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]
@@ -359,6 +384,12 @@ class ConvDiscriminator(Discriminator):
         return super().call(h, condition, training=training)
 
     def get_config(self):
-        return {**super().get_config(), "conv_channels": self.conv_channels, "conv_pieces": self.conv_pieces,
-                "conv_kernels": self.conv_kernels, "conv_pads": self.conv_pads, "pool_sizes": self.pool_sizes,
-                "pool_strides": self.pool_strides}
+        return {
+            **super().get_config(),
+            "conv_channels": self.conv_channels,
+            "conv_pieces": self.conv_pieces,
+            "conv_kernels": self.conv_kernels,
+            "conv_pads": self.conv_pads,
+            "pool_sizes": self.pool_sizes,
+            "pool_strides": self.pool_strides,
+        }

@@ -185,15 +185,19 @@ class TrainingLog:
             scalars = dict(self.metrics, learning_rate=float(optimizer.learning_rate),
                            momentum=float(optimizer.momentum), steps_per_sec=chunk / seconds)
             summaries.write_scalars(self.writer, step, scalars)
-        self.progbar.update(step - (step - 1) // self.spe * self.spe, [*self.metrics.items(), ("steps/s", chunk / seconds)])
+        in_epoch = step - (step - 1) // self.spe * self.spe
+        self.progbar.update(in_epoch, [*self.metrics.items(), ("steps/s", chunk / seconds)])
 
     def _open_progbar(self, step):
         epoch_start = step // self.spe * self.spe
         if step < self.total_steps:
             if self.verbose:
                 print(f"Epoch {epoch_start // self.spe + 1}/{self.epochs}")
-            self.progbar = keras.utils.Progbar(min(self.spe, self.total_steps - epoch_start), verbose=self.verbose,
-                                               stateful_metrics=[m.name for m in self.gan.metrics] + ["steps/s"])
+            self.progbar = keras.utils.Progbar(
+                min(self.spe, self.total_steps - epoch_start),
+                verbose=self.verbose,
+                stateful_metrics=[m.name for m in self.gan.metrics] + ["steps/s"],
+            )
 
     def epoch_done(self, step):
         self._open_progbar(step)
@@ -202,7 +206,13 @@ class TrainingLog:
         self.epoch_start = now
 
     def result(self, step, export_path, stopped_by):
-        return TrainResult(step=step, epoch=step / self.spe, metrics=self.metrics,
-                           steps_per_sec=self.trained_steps / self.train_seconds if self.train_seconds else None,
-                           steps_per_epoch=self.spe, epoch_seconds=self.epoch_seconds, export_path=export_path,
-                           stopped_by=stopped_by)
+        return TrainResult(
+            step=step,
+            epoch=step / self.spe,
+            metrics=self.metrics,
+            steps_per_sec=self.trained_steps / self.train_seconds if self.train_seconds else None,
+            steps_per_epoch=self.spe,
+            epoch_seconds=self.epoch_seconds,
+            export_path=export_path,
+            stopped_by=stopped_by,
+        )

@@ -59,15 +59,25 @@ def main(argv):
     gflop = 2.0 * (len(valid) + len(test)) * len(samples) * samples.shape[1] / 1e9
     check = test[: FLAGS.check_images]
     ours = parzen.log_likelihood(samples, check, result.sigma)
-    reference = np.concatenate([float64_reference(samples, check[i:i + 50], result.sigma) for i in range(0, len(check), 50)])
-    print(json.dumps({
-        "data": "mnist" if FLAGS.data_dir else "uniform noise",
-        "seconds_median": round(seconds, 3), "seconds_all": [round(t, 3) for t in times],
-        "distance_GFLOP": round(gflop, 1), "GFLOP_per_s": round(gflop / seconds, 1),
-        "mean": round(result.mean, 3), "se": round(result.se, 3), "sigma": result.sigma,
-        "max_abs_diff_vs_float64_nats": float(np.abs(ours - reference).max()),
-        "mean_diff_vs_float64_nats": float(abs(ours.mean() - reference.mean())),
-    }))
+    reference = np.concatenate(
+        [float64_reference(samples, check[i : i + 50], result.sigma) for i in range(0, len(check), 50)]
+    )
+    print(
+        json.dumps(
+            {
+                "data": "mnist" if FLAGS.data_dir else "uniform noise",
+                "seconds_median": round(seconds, 3),
+                "seconds_all": [round(t, 3) for t in times],
+                "distance_GFLOP": round(gflop, 1),
+                "GFLOP_per_s": round(gflop / seconds, 1),
+                "mean": round(result.mean, 3),
+                "se": round(result.se, 3),
+                "sigma": result.sigma,
+                "max_abs_diff_vs_float64_nats": float(np.abs(ours - reference).max()),
+                "mean_diff_vs_float64_nats": float(abs(ours.mean() - reference.mean())),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ flags.DEFINE_string("data_dir", None, "Folder with the four MNIST IDX files (def
 flags.DEFINE_string("flagfile_config", "flags/mnist.cfg", "Experiment file whose settings are benchmarked.")
 flags.DEFINE_integer("epochs", 4, "Epochs per configuration; the first is warm-up.", lower_bound=2)
 flags.DEFINE_string("compare_torch", None, "A Python with torch==2.13.0: also run shared/bench/torch_gan.py bench.")
-flags.DEFINE_string("torch_bench", os.path.join("..", "shared", "bench", "torch_gan.py"), "The PyTorch reference script.")
+flags.DEFINE_string(
+    "torch_bench", os.path.join("..", "shared", "bench", "torch_gan.py"), "The PyTorch reference script."
+)
 flags.DEFINE_bool("simultaneous", True, "Also benchmark --update=simultaneous.")
 FLAGS = flags.FLAGS
 
@@ -49,7 +51,14 @@ def flops_per_step(cfg, image_dim):
     f = lambda macs, n: 2.0 * macs * n  # noqa: E731
     d_step = f(gm, b) + 3 * f(dm, 2 * b) - f(d_layers[0][0] * d_layers[0][1], 2 * b)
     g_step = f(gm, b) + 2 * f(dm, b) + 2 * f(gm, b) - f(g_layers[0][0] * g_layers[0][1], b)
-    simultaneous = f(gm, b) + 3 * f(dm, 2 * b) - f(d_layers[0][0] * d_layers[0][1], 2 * b) + f(dm, b) + 2 * f(gm, b) - f(g_layers[0][0] * g_layers[0][1], b)
+    simultaneous = (
+        f(gm, b)
+        + 3 * f(dm, 2 * b)
+        - f(d_layers[0][0] * d_layers[0][1], 2 * b)
+        + f(dm, b)
+        + 2 * f(gm, b)
+        - f(g_layers[0][0] * g_layers[0][1], b)
+    )
     return {"alternating": d_step + g_step, "simultaneous": simultaneous}
 
 
@@ -92,11 +101,17 @@ def main(argv):
     for update in ["alternating"] + (["simultaneous"] if FLAGS.simultaneous else []):
         median, rates = bench(dataclasses.replace(cfg, update=update))
         gflops = median * flops[update] / 1e9
-        rows.append({
-            "update": update, "median_steps_per_s": round(median, 2), "epoch_rates": [round(r, 2) for r in rates],
-            "GFLOP_per_step": round(flops[update] / 1e9, 3), "achieved_GFLOP_per_s": round(gflops, 1),
-            "matmul_peak_GFLOP_per_s": round(peak, 1), "fraction_of_limit": round(gflops / peak, 3),
-        })
+        rows.append(
+            {
+                "update": update,
+                "median_steps_per_s": round(median, 2),
+                "epoch_rates": [round(r, 2) for r in rates],
+                "GFLOP_per_step": round(flops[update] / 1e9, 3),
+                "achieved_GFLOP_per_s": round(gflops, 1),
+                "matmul_peak_GFLOP_per_s": round(peak, 1),
+                "fraction_of_limit": round(gflops / peak, 3),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     if FLAGS.compare_torch:
         out = subprocess.run([FLAGS.compare_torch, FLAGS.torch_bench, "bench"], capture_output=True, text=True)
@@ -104,8 +119,16 @@ def main(argv):
         if torch is None:
             print(f"torch reference failed: {out.stderr.strip().splitlines()[-1:]}")
         else:
-            print(json.dumps({"torch_median_steps_per_s": torch["median_steps_per_s"],
-                              "ratio_keras_gan_over_torch": round(rows[0]["median_steps_per_s"] / torch["median_steps_per_s"], 2)}))
+            print(
+                json.dumps(
+                    {
+                        "torch_median_steps_per_s": torch["median_steps_per_s"],
+                        "ratio_keras_gan_over_torch": round(
+                            rows[0]["median_steps_per_s"] / torch["median_steps_per_s"], 2
+                        ),
+                    }
+                )
+            )
 
 
 if __name__ == "__main__":

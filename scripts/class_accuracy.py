@@ -1,6 +1,7 @@
 """How well a conditional generator respects the class it is given.
 
-    python scripts/class_accuracy.py --saved_model=runs/mnist_conditional/export/generator --data_dir=../shared/data/mnist
+    python scripts/class_accuracy.py --saved_model=runs/mnist_conditional/export/generator \
+        --data_dir=../shared/data/mnist
 
 Trains a small classifier (784-512-512-10 MLP, Adam, a few epochs) on the
 50,000 MNIST training digits, reports its accuracy on t10k, then asks the
@@ -31,18 +32,26 @@ def main(argv):
 
     splits = data.load_mnist_idx(FLAGS.data_dir) if FLAGS.data_dir else data.load_mnist_tfds()
     keras.utils.set_random_seed(0)
-    classifier = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                                   keras.layers.Dense(512, activation="relu"), keras.layers.Dense(512, activation="relu"),
-                                   keras.layers.Dense(10)])
-    classifier.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                       metrics=["accuracy"])
+    classifier = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    classifier.compile(
+        keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     classifier.fit(data.to_float(splits.train), splits.train_labels, batch_size=128, epochs=FLAGS.epochs, verbose=2)
     test_accuracy = classifier.evaluate(data.to_float(splits.test), splits.test_labels, verbose=0)[1]
     generator = tf.saved_model.load(FLAGS.saved_model)
     num_classes = int(generator.num_classes)
     if num_classes != 10:
-        raise SystemExit(f"error: --saved_model {FLAGS.saved_model} is not a conditional MNIST generator "
-                         f"(num_classes={num_classes})")
+        raise SystemExit(
+            f"error: --saved_model {FLAGS.saved_model} is not a conditional MNIST generator (num_classes={num_classes})"
+        )
     serve = generator.signatures["serving_default"]
     noise_dim = int(generator.noise_dim)
     rng = np.random.default_rng(0)
@@ -51,9 +60,15 @@ def main(argv):
         z = rng.uniform(-np.sqrt(3), np.sqrt(3), (FLAGS.per_class, noise_dim)).astype(np.float32)
         images = serve(noise=tf.constant(z), label=tf.fill([FLAGS.per_class], c))["images"].numpy()
         per_class[c] = float((classifier.predict(images, verbose=0).argmax(axis=1) == c).mean())
-    print(json.dumps({"classifier_test_accuracy": round(float(test_accuracy), 4),
-                      "intended_class_accuracy": round(float(np.mean(list(per_class.values()))), 4),
-                      "per_class": {c: round(a, 3) for c, a in per_class.items()}}))
+    print(
+        json.dumps(
+            {
+                "classifier_test_accuracy": round(float(test_accuracy), 4),
+                "intended_class_accuracy": round(float(np.mean(list(per_class.values()))), 4),
+                "per_class": {c: round(a, 3) for c, a in per_class.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

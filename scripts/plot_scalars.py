@@ -1,6 +1,7 @@
 """Plot TensorBoard scalars of one or more runs into a PNG (for the README).
 
-    python scripts/plot_scalars.py --tag=parzen/valid_log_likelihood --runs=runs/table1,runs/mnist_fast --output=docs/curve.png
+python scripts/plot_scalars.py --tag=parzen/valid_log_likelihood --runs=runs/table1,runs/mnist_fast \
+    --output=docs/curve.png
 """
 
 import glob
@@ -23,8 +24,11 @@ def read_scalar(workdir, tag):
         acc.Reload()
         if tag in acc.Tags()["tensors"]:
             for event in acc.Tensors(tag):
-                points[event.step] = float(event.tensor_proto.float_val[0]) if event.tensor_proto.float_val else \
-                    float(__import__("numpy").frombuffer(event.tensor_proto.tensor_content, "float32")[0])
+                points[event.step] = (
+                    float(event.tensor_proto.float_val[0])
+                    if event.tensor_proto.float_val
+                    else float(__import__("numpy").frombuffer(event.tensor_proto.tensor_content, "float32")[0])
+                )
     return sorted(points.items())
 
 

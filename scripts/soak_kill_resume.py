@@ -82,11 +82,11 @@ def main(argv):
         if before and "Resuming from" in out and f"at step {before}\n" not in out:
             problems.append(f"resumed at the wrong step (expected {before})")
         try:
-            after, path = latest_step(workdir)
+            after, _ = latest_step(workdir)
             if after < before:
                 problems.append(f"checkpoint went back from {before} to {after}")
         except Exception as e:  # a checkpoint that does not load is exactly what we look for
-            after, path = None, None
+            after = None
             problems.append(f"latest checkpoint does not load: {e}")
         record = {"cycle": cycle, "before": before, "after": after, "problems": problems}
         print(json.dumps(record), flush=True)

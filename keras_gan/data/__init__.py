@@ -11,14 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.config import DATASETS, PREPROCESSING
-from keras_gan.seeds import stream_seed
-
 from keras_gan.data.base import DataError, Splits, gaussian_1d, to_float  # noqa: F401
 from keras_gan.data.cifar10 import load_cifar10_bin, load_cifar10_tfds
 from keras_gan.data.folder import load_folder
 from keras_gan.data.mnist import MNIST_FILES, _mnist_splits, load_mnist_idx, load_mnist_tfds, read_idx  # noqa: F401
 from keras_gan.data.tfd import load_tfd, load_tfd_folds  # noqa: F401
-
+from keras_gan.seeds import stream_seed
 
 
 def load(config):

@@ -37,7 +37,9 @@ def read_batch_file(path):
 
 def _splits(train, train_labels, test, test_labels):
     n_valid = NUM_VALID if len(train) == 50_000 else max(1, len(train) // 5)
-    return Splits(train[:-n_valid], train[-n_valid:], test, train_labels[:-n_valid], train_labels[-n_valid:], test_labels)
+    return Splits(
+        train[:-n_valid], train[-n_valid:], test, train_labels[:-n_valid], train_labels[-n_valid:], test_labels
+    )
 
 
 def load_cifar10_bin(data_dir):

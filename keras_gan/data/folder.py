@@ -89,13 +89,16 @@ def load_folder(data_dir, image_size=32, channels=3):
         n_valid = min(10_000, max(1, len(train) // 10))
         order = np.random.default_rng(0).permutation(len(train))
         train, train_labels = train[order], train_labels[order]
-        return Splits(train[:-n_valid], train[-n_valid:], test, train_labels[:-n_valid], train_labels[-n_valid:], test_labels)
+        return Splits(
+            train[:-n_valid], train[-n_valid:], test, train_labels[:-n_valid], train_labels[-n_valid:], test_labels
+        )
     images, labels = _read_split(data_dir, image_size, channels)
     if len(images) < 3:
-        raise DataError(f"--data_dir {data_dir}: {len(images)} image(s); need at least 3 to hold out a validation "
-                        "and a test image")
+        raise DataError(
+            f"--data_dir {data_dir}: {len(images)} image(s); need at least 3 to hold out a validation and a test image"
+        )
     n_held = min(10_000, max(1, len(images) // 10))
     order = np.random.default_rng(0).permutation(len(images))
     images, labels = images[order], labels[order]
-    train, valid, test = images[:-2 * n_held], images[-2 * n_held:-n_held], images[-n_held:]
-    return Splits(train, valid, test, labels[:-2 * n_held], labels[-2 * n_held:-n_held], labels[-n_held:])
+    train, valid, test = images[: -2 * n_held], images[-2 * n_held : -n_held], images[-n_held:]
+    return Splits(train, valid, test, labels[: -2 * n_held], labels[-2 * n_held : -n_held], labels[-n_held:])

@@ -68,7 +68,9 @@ def _find(data_dir, stem):
         path = os.path.join(data_dir, name)
         if os.path.exists(path):
             return path
-    raise DataError(f"{data_dir}: no {stem}.gz (the MNIST IDX files expected: {', '.join(f + '.gz' for f in MNIST_FILES.values())})")
+    raise DataError(
+        f"{data_dir}: no {stem}.gz (the MNIST IDX files expected: {', '.join(f + '.gz' for f in MNIST_FILES.values())})"
+    )
 
 
 def load_mnist_idx(data_dir):
@@ -93,10 +95,10 @@ def _mnist_splits(train_images, train_labels, test_images, test_labels):
     images = train_images.reshape(n, 28, 28, 1)
     return Splits(
         train=images[: n - n_valid],
-        valid=images[n - n_valid:],
+        valid=images[n - n_valid :],
         test=test_images.reshape(-1, 28, 28, 1),
         train_labels=train_labels[: n - n_valid],
-        valid_labels=train_labels[n - n_valid:],
+        valid_labels=train_labels[n - n_valid :],
         test_labels=test_labels,
     )
 

@@ -62,7 +62,9 @@ def load_tfd_folds(data_dir, size=48, folds=range(NUM_FOLDS), train_split="unlab
     mat = _read_mat(path)
     missing = [k for k in ("images", "folds") if k not in mat]
     if missing:
-        raise DataError(f"{path}: missing key{'s' * (len(missing) > 1)} {', '.join(missing)} (expected {', '.join(_KEYS)})")
+        raise DataError(
+            f"{path}: missing key{'s' * (len(missing) > 1)} {', '.join(missing)} (expected {', '.join(_KEYS)})"
+        )
     images, fold_codes = np.asarray(mat["images"]), np.asarray(mat["folds"])
     if images.ndim != 3 or images.shape[1:] != (size, size):
         raise DataError(f"{path}: images have shape {images.shape}, expected (N, {size}, {size})")
@@ -70,7 +72,9 @@ def load_tfd_folds(data_dir, size=48, folds=range(NUM_FOLDS), train_split="unlab
         raise DataError(f"{path}: folds have shape {fold_codes.shape}, expected ({len(images)}, {NUM_FOLDS})")
     bad = np.setdiff1d(np.unique(fold_codes), list(FOLD_CODES.values()))
     if bad.size:
-        raise DataError(f"{path}: fold codes {bad.tolist()} found, expected only 0 (unlabeled), 1 (train), 2 (valid), 3 (test)")
+        raise DataError(
+            f"{path}: fold codes {bad.tolist()} found, expected only 0 (unlabeled), 1 (train), 2 (valid), 3 (test)"
+        )
     if images.min() < 0 or images.max() > 255:
         raise DataError(f"{path}: pixel values span [{images.min()}, {images.max()}], expected 0..255")
     images = images.astype(np.uint8)[..., None]
@@ -86,7 +90,10 @@ def load_tfd_folds(data_dir, size=48, folds=range(NUM_FOLDS), train_split="unlab
             return images[mask], (labels[mask] if labels is not None else None)
 
         (train, train_labels), (valid, valid_labels), (test, test_labels) = (
-            pick(train_mask), pick(codes == 2), pick(codes == 3))
+            pick(train_mask),
+            pick(codes == 2),
+            pick(codes == 3),
+        )
         return Splits(train, valid, test, train_labels, valid_labels, test_labels)
 
     return [fold_splits(fold) for fold in folds]
