@@ -43,9 +43,7 @@ def test_the_discriminator_sees_the_class(tiny_config):
     assert not np.allclose(d0, d5)
 
 
-def test_conditional_needs_labels(tmp_path, tiny_config):
-    from test_datasets import write_tfd
-
+def test_conditional_needs_labels(tmp_path, tiny_config, write_tfd):
     write_tfd(tmp_path / "TFD_48x48.mat")  # trains on the unlabeled split: labels are -1
     cfg = dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path), conditional=True)
     with pytest.raises(TrainingError, match="--conditional needs class labels"):
@@ -53,14 +51,12 @@ def test_conditional_needs_labels(tmp_path, tiny_config):
 
 
 @pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_the_generator_learns_each_class(update):
+def test_the_generator_learns_each_class(update, one_dimensional_gan):
     """A two-class 1-D game, p(x | c=0) = N(-2, 0.5^2), p(x | c=1) = N(2, 0.5^2):
     G(z | c) must land on its own class's mean. The game oscillates (about
     +-0.7 around each mean over thousands of steps), so the bound is 1.0, half
     way to the other class: a model that ignored c, or labels shuffled apart
     from their data, puts both classes' means near 0 or on one mode."""
-    from test_theory import one_dimensional_gan
-
     gan = one_dimensional_gan(num_classes=2, update=update)
 
     @tf.function

@@ -41,7 +41,8 @@ def test_the_defaults_are_the_mnist_experiment():
 
 def test_an_experiment_file_changes_what_it_says():
     tfd = parse("--flagfile=flags/tfd.cfg")
-    differ = {f.name for f in dataclasses.fields(config.Config) if getattr(tfd, f.name) != getattr(config.Config(), f.name)}
+    differ = {f.name for f in dataclasses.fields(config.Config)
+              if getattr(tfd, f.name) != getattr(config.Config(), f.name)}
     assert {"dataset", "g_hidden_units", "d_maxout_units", "learning_rate", "noise"} <= differ
 
 

@@ -11,8 +11,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
@@ -59,7 +57,8 @@ MIRRORED_VS_ONE_DEVICE = textwrap.dedent("""
 
 
 def test_mirrored_over_two_cpu_devices_matches_one_device():
-    out = subprocess.run([sys.executable, "-c", MIRRORED_VS_ONE_DEVICE], capture_output=True, text=True, env=ENV, cwd=REPO)
+    out = subprocess.run([sys.executable, "-c", MIRRORED_VS_ONE_DEVICE], capture_output=True, text=True, env=ENV,
+                         cwd=REPO)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     # float32 sums in a different order across replicas: agreement to 1e-5 of weights of size ~0.1.
@@ -102,7 +101,7 @@ def run_two_workers(mnist_dir, workdir, epochs):
              "--noise_dim=4", "--parzen_every=0", f"--workdir={workdir}"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO))
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (stdout, stderr) in zip(procs, outs):
+    for p, (_stdout, stderr) in zip(procs, outs):
         assert p.returncode == 0, stderr[-3000:]
     return [o[0] for o in outs]
 

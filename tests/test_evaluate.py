@@ -79,19 +79,3 @@ def test_cli_missing_samples_file_is_one_line(tmp_path, mnist_dir):
                           f"--data_dir={mnist_dir}"], capture_output=True, text=True, cwd=REPO,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert out.returncode == 1 and "error: --samples" in out.stderr and "Traceback" not in out.stderr
-
-
-def test_export_command_writes_a_loadable_generator(trained, tmp_path):
-    import tensorflow as tf
-
-    _, workdir = trained
-    out = subprocess.run([sys.executable, "-m", "keras_gan.export", f"--workdir={workdir}",
-                          f"--output={tmp_path / 'g'}"], capture_output=True, text=True, cwd=REPO,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "Exported generator at step 10" in out.stdout
-    loaded = tf.saved_model.load(str(tmp_path / "g"))
-    assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
-    missing = subprocess.run([sys.executable, "-m", "keras_gan.export", f"--workdir={tmp_path / 'none'}"],
-                             capture_output=True, text=True, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert missing.returncode == 1 and "error: --workdir" in missing.stderr and "Traceback" not in missing.stderr

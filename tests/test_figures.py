@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import figures, parzen, train_lib
+from keras_gan import parzen, train_lib
 from keras_gan.config import Config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

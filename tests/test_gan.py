@@ -1,4 +1,3 @@
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,7 +11,8 @@ def make_gan(k_steps=1, update="alternating", generator_loss="non_saturating", n
     generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), seed=1)
     discriminator = Discriminator(maxout_units=(8,), num_pieces=2, irange=d_irange, seed=2)
     gan = GAN(generator, discriminator, noise_dim=3, noise=noise, seed=3)
-    gan.compile(MomentumSGD(lr, 0.5), MomentumSGD(lr, 0.5), generator_loss=generator_loss, k_steps=k_steps, update=update)
+    gan.compile(MomentumSGD(lr, 0.5), MomentumSGD(lr, 0.5), generator_loss=generator_loss, k_steps=k_steps,
+                update=update)
     gan.build()
     gan.build_optimizers()
     return gan
@@ -88,7 +88,8 @@ def test_k_steps_makes_k_discriminator_updates_on_their_own_minibatches():
     gan = make_gan(k_steps=3)
     seen = []
     original = gan._discriminator_step
-    gan._discriminator_step = lambda batch, labels, scale: (seen.append(batch.numpy()), original(batch, labels, scale))[1]
+    gan._discriminator_step = lambda batch, labels, scale: (seen.append(batch.numpy()),
+                                                            original(batch, labels, scale))[1]
     batch = np.concatenate([np.full((4, 4, 4, 1), v, "float32") for v in (0.1, 0.5, 0.9)])
     gan.train_step(tf.constant(batch))
     assert [float(b.mean()) for b in seen] == pytest.approx([0.1, 0.5, 0.9])
@@ -100,7 +101,8 @@ def test_simultaneous_update_needs_k_1():
         make_gan(k_steps=2, update="simultaneous")
 
 
-@pytest.mark.parametrize("noise,low,high,var", [("uniform", -np.sqrt(3), np.sqrt(3), 1.0), ("gaussian", -np.inf, np.inf, 1.0)])
+@pytest.mark.parametrize("noise,low,high,var", [("uniform", -np.sqrt(3), np.sqrt(3), 1.0),
+                                                ("gaussian", -np.inf, np.inf, 1.0)])
 def test_noise_prior(noise, low, high, var):
     gan = make_gan(noise=noise)
     z = gan.sample_noise(20000).numpy()

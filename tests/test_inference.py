@@ -23,7 +23,8 @@ def test_inference_net_learns_to_invert_the_generator(tiny_config, tmp_path):
     encoder = inference.train_inference_net(gan, steps=600, hidden_units=(64,), verbose=0)
     z_error = lambda e: float(tf.reduce_mean(tf.square(e(x) - z)))  # noqa: E731
     assert z_error(encoder) < 0.5 * z_error(untrained)
-    assert inference.reconstruction_error(gan, encoder, x).mean() < inference.reconstruction_error(gan, untrained, x).mean()
+    assert (inference.reconstruction_error(gan, encoder, x).mean()
+            < inference.reconstruction_error(gan, untrained, x).mean())
     path = inference.export_inference_net(encoder, (28, 28, 1), str(tmp_path / "export" / "inference"))
     loaded = tf.saved_model.load(path)
     out = loaded.signatures["serving_default"](images=tf.constant(x[:3]))["noise"]

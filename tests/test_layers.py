@@ -22,12 +22,14 @@ def test_maxout_max_col_norm_bounds_every_column_after_an_update():
     x = np.ones((2, 6), "float32")
     layer(x)
     optimizer = keras.optimizers.SGD(0.1)
-    optimizer.apply_gradients([(np.ones_like(layer.kernel.numpy()), layer.kernel), (np.zeros(12, "float32"), layer.bias)])
+    optimizer.apply_gradients([(np.ones_like(layer.kernel.numpy()), layer.kernel),
+                               (np.zeros(12, "float32"), layer.bias)])
     norms = np.linalg.norm(layer.kernel.numpy(), axis=0)
     np.testing.assert_allclose(norms, 0.5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("kwargs", [dict(units=0, num_pieces=2), dict(units=3, num_pieces=0), dict(units=3, num_pieces=2, max_col_norm=-1.0)])
+@pytest.mark.parametrize("kwargs", [dict(units=0, num_pieces=2), dict(units=3, num_pieces=0),
+                                    dict(units=3, num_pieces=2, max_col_norm=-1.0)])
 def test_maxout_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="Received"):
         Maxout(**kwargs)
@@ -51,7 +53,8 @@ def test_scaled_dropout_is_identity_at_inference():
     np.testing.assert_array_equal(layer(x).numpy(), x)
 
 
-@pytest.mark.parametrize("kwargs", [dict(include_prob=0.0, scale=1.0), dict(include_prob=1.5, scale=1.0), dict(include_prob=0.5, scale=0.0)])
+@pytest.mark.parametrize("kwargs", [dict(include_prob=0.0, scale=1.0), dict(include_prob=1.5, scale=1.0),
+                                    dict(include_prob=0.5, scale=0.0)])
 def test_scaled_dropout_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="Received"):
         ScaledDropout(**kwargs)
@@ -67,8 +70,8 @@ def test_layers_survive_a_keras_file_round_trip(tmp_path):
     loaded = keras.saving.load_model(path)
     x = np.random.default_rng(0).normal(size=(3, 10)).astype("float32")
     np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
-    maxout = [l for l in loaded.layers if isinstance(l, Maxout)][0]
-    dropout = [l for l in loaded.layers if isinstance(l, ScaledDropout)][0]
+    maxout = [layer for layer in loaded.layers if isinstance(layer, Maxout)][0]
+    dropout = [layer for layer in loaded.layers if isinstance(layer, ScaledDropout)][0]
     assert (maxout.units, maxout.num_pieces, maxout.max_col_norm) == (4, 3, 1.9365)
     assert (dropout.include_prob, dropout.scale) == (0.8, 1.25)
 
@@ -76,7 +79,8 @@ def test_layers_survive_a_keras_file_round_trip(tmp_path):
 def test_maxout_conv_groups_contiguous_channels_and_pads():
     from keras_gan.layers import MaxoutConv2D
 
-    layer = MaxoutConv2D(3, 2, kernel_size=3, pad=1, kernel_initializer="random_normal", bias_initializer="random_normal")
+    layer = MaxoutConv2D(3, 2, kernel_size=3, pad=1, kernel_initializer="random_normal",
+                         bias_initializer="random_normal")
     x = np.random.default_rng(0).normal(size=(2, 5, 5, 4)).astype("float32")
     out = layer(x).numpy()
     assert out.shape == (2, 5, 5, 3)

@@ -23,7 +23,8 @@ def test_losses_stay_finite_when_d_saturates():
     for value in (losses.discriminator_loss(big, big), losses.non_saturating_generator_loss(big),
                   losses.minimax_generator_loss(big)):
         assert np.isfinite(float(value))
-    np.testing.assert_allclose(float(losses.non_saturating_generator_loss(np.array([[-200.0]], "float32"))), 200.0, rtol=1e-5)
+    np.testing.assert_allclose(float(losses.non_saturating_generator_loss(np.array([[-200.0]], "float32"))), 200.0,
+                               rtol=1e-5)
 
 
 def test_losses_are_the_release_bce_costs_on_batch_means_across_saturation():

@@ -17,11 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import write_idx
 from keras_gan import cli, experiment, train_lib
 from keras_gan.errors import TrainingError
-from test_datasets import write_cifar, write_tfd
-from test_train import scalar_events
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
@@ -60,7 +57,7 @@ class Output:
         return "".join(self.lines)
 
 
-def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path):
+def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path, read_events):
     """Killed at seeded random moments after training started, during a
     checkpoint write and during the export, the same command resumes from the
     last complete checkpoint. A kill aimed at a write is retried until the
@@ -73,16 +70,17 @@ def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path):
               "export": os.path.join(workdir, "export", "generator.tmp-*")}
     resumed_from = {}  # pid -> the checkpoint step that process started from
     for point in kill_points:
-        for attempt in range(5):
+        for _attempt in range(5):
             before = latest_step(workdir)
             proc = subprocess.Popen(train_command(mnist_dir, workdir), stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True, env=ENV, cwd=REPO)
             output = Output(proc)
             if point in writes:
-                caught = wait_for(lambda: glob.glob(writes[point]), 120)
+                caught = wait_for(lambda pattern=writes[point]: glob.glob(pattern), 120)
             else:
                 # Once training has started (or the run, already complete, has ended).
-                started = lambda: any(line.startswith("Epoch") for line in output.lines) or proc.poll() is not None  # noqa: E731
+                started = lambda output=output, proc=proc: (  # noqa: E731
+                    any(line.startswith("Epoch") for line in output.lines) or proc.poll() is not None)
                 assert wait_for(started, 120), output.lines
                 time.sleep(rng.uniform(0.0, 3.0))
                 caught = True
@@ -113,20 +111,11 @@ def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path):
     # TensorBoard: no process logs a step at or before the checkpoint it resumed from.
     for path in glob.glob(os.path.join(workdir, "events.out.tfevents.*")):
         pid = int(os.path.basename(path).split(".")[-3])
-        steps = [s for s, _ in scalar_events_file(path).get("d_loss", [])]
+        steps = [s for s, _ in read_events(path)[0].get("d_loss", [])]
         assert not steps or min(steps) > resumed_from[pid], (path, resumed_from[pid], steps[:3])
     logged = {s for path in glob.glob(os.path.join(workdir, "events.out.tfevents.*"))
-              for s, _ in scalar_events_file(path).get("d_loss", [])}
+              for s, _ in read_events(path)[0].get("d_loss", [])}
     assert logged == set(range(2, 81, 2))  # every step logged by some process, none missing
-
-
-def scalar_events_file(path):
-    import shutil
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        shutil.copy(path, d)
-        return scalar_events(d)[0]
 
 
 def test_sigterm_saves_and_exits_zero(mnist_dir, tmp_path):
@@ -143,8 +132,18 @@ def test_sigterm_saves_and_exits_zero(mnist_dir, tmp_path):
     assert not os.path.exists(os.path.join(workdir, "export", "generator"))  # stopped early: no export
 
 
-def test_deterministic_runs_are_bit_identical_and_resume_exactly(tiny_config, tmp_path):
-    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2, deterministic=True)
+@pytest.fixture
+def op_determinism():
+    """--deterministic switches TensorFlow's op determinism on for the whole
+    process; the tests after this one run without it, as they would alone."""
+    from tensorflow.python.framework import config as tf_config
+
+    yield
+    tf_config.disable_op_determinism()
+
+
+def test_deterministic_runs_are_bit_identical_and_resume_exactly(tiny_config, tmp_path, op_determinism):
+    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2, deterministic=True, jit_compile=True)
     for name, max_steps in (("a", 0), ("b", 0), ("resumed", 7)):
         train_lib.train_and_evaluate(dataclasses.replace(cfg, max_steps=max_steps), str(tmp_path / name), verbose=0)
     train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
@@ -190,7 +189,8 @@ def _limit_file_size():
 
 def test_a_full_disk_stops_training_with_one_line_and_keeps_the_last_checkpoint(mnist_dir, tmp_path):
     workdir = str(tmp_path / "run")
-    first = subprocess.run(train_command(mnist_dir, workdir, "--epochs=1"), capture_output=True, text=True, env=ENV, cwd=REPO)
+    first = subprocess.run(train_command(mnist_dir, workdir, "--epochs=1"), capture_output=True, text=True, env=ENV,
+                           cwd=REPO)
     assert first.returncode == 0, first.stderr[-2000:]
     latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     digest = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in glob.glob(latest + "*")}
@@ -219,22 +219,24 @@ def copy_mnist(mnist_dir, tmp_path):
     return target
 
 
-# The loader's own tests (test_data.py) cover each corruption of an IDX file; these check that
+# The loader's own tests (test_data_mnist.py) cover each corruption of an IDX file; these check that
 # the command line turns a few of them into one line and leaves the workdir alone.
 BAD_DATA = {
-    "gzip that is not gzip": (lambda d: (d / "t10k-labels-idx1-ubyte.gz").write_bytes(b"PK\x03\x04 a zip file"),
-                              "not a gzip file"),
-    "labels of the wrong count": (lambda d: write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(39)),
+    "gzip that is not gzip": (
+        lambda d, write_idx: (d / "t10k-labels-idx1-ubyte.gz").write_bytes(b"PK\x03\x04 a zip file"),
+        "not a gzip file"),
+    "labels of the wrong count": (lambda d, write_idx: write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(39)),
                                   "40 test images but 39 labels"),
-    "missing idx file": (lambda d: os.remove(d / "t10k-images-idx3-ubyte.gz"), "no t10k-images-idx3-ubyte.gz"),
+    "missing idx file": (lambda d, write_idx: os.remove(d / "t10k-images-idx3-ubyte.gz"),
+                         "no t10k-images-idx3-ubyte.gz"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_DATA))
-def test_bad_mnist_files(case, mnist_dir, tmp_path, tiny_config, capsys):
+def test_bad_mnist_files(case, mnist_dir, tmp_path, tiny_config, capsys, write_idx):
     data_dir = copy_mnist(mnist_dir, tmp_path)
     corrupt, message = BAD_DATA[case]
-    corrupt(data_dir)
+    corrupt(data_dir, write_idx)
     expect_one_line_error(dataclasses.replace(tiny_config, data_dir=str(data_dir)), tmp_path, capsys, message)
 
 
@@ -254,7 +256,8 @@ BAD_CONFIGS = {
     "negative batch size": (dict(batch_size=-5), "--batch_size must be >= 1; got -5"),
     "k_steps 0": (dict(k_steps=0), "--k_steps must be >= 1; got 0"),
     "noise_dim 0": (dict(noise_dim=0), "--noise_dim must be >= 1; got 0"),
-    "unknown dataset": (dict(dataset="imagenet"), "--dataset must be one of mnist, tfd, cifar10, folder, gaussian1d; got 'imagenet'"),
+    "unknown dataset": (dict(dataset="imagenet"),
+                        "--dataset must be one of mnist, tfd, cifar10, folder, gaussian1d; got 'imagenet'"),
     "missing data_dir": (dict(data_dir="/nonexistent/mnist"), "--data_dir /nonexistent/mnist: no such folder"),
     "batch larger than the data": (dict(batch_size=500), "fewer than one step's 500"),
     "include prob 0": (dict(d_hidden_include_prob=0.0), "--d_hidden_include_prob must be in (0, 1]"),
@@ -267,7 +270,7 @@ def test_bad_settings(case, tiny_config, tmp_path, capsys):
     expect_one_line_error(dataclasses.replace(tiny_config, **changes), tmp_path, capsys, message)
 
 
-def test_cifar_file_of_the_wrong_length(tiny_config, tmp_path, capsys):
+def test_cifar_file_of_the_wrong_length(tiny_config, tmp_path, capsys, write_cifar):
     folder = write_cifar(tmp_path / "cifar")
     with open(folder / "data_batch_2.bin", "ab") as f:
         f.write(b"\0")
@@ -280,12 +283,13 @@ def test_cifar_file_of_the_wrong_length(tiny_config, tmp_path, capsys):
     (dict(images=np.zeros((60, 40, 48), np.uint8)), "expected (N, 48, 48)"),
     (dict(folds=np.full((60, 5), 4)), "fold codes [4] found"),
 ])
-def test_bad_tfd_files(kwargs, message, tiny_config, tmp_path, capsys):
+def test_bad_tfd_files(kwargs, message, tiny_config, tmp_path, capsys, write_tfd):
     write_tfd(tmp_path / "TFD_48x48.mat", **kwargs)
-    expect_one_line_error(dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path)), tmp_path, capsys, message)
+    expect_one_line_error(dataclasses.replace(tiny_config, dataset="tfd", data_dir=str(tmp_path)), tmp_path, capsys,
+                          message)
 
 
-def test_broken_v73_tfd_file(tiny_config, tmp_path, capsys):
+def test_broken_v73_tfd_file(tiny_config, tmp_path, capsys, write_tfd):
     write_tfd(tmp_path / "TFD_48x48.mat", v73=True)
     with open(tmp_path / "TFD_48x48.mat", "r+b") as f:  # keep the MATLAB 7.3 header, break the HDF5 body
         f.seek(512)
@@ -325,7 +329,7 @@ def test_workdir_that_is_a_file(tiny_config, tmp_path, capsys):
 ])
 def test_bad_samples_file_for_evaluate(array, message, mnist_dir, tmp_path):
     np.save(tmp_path / "s.npy", array)
-    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path}/s.npy", f"--data_dir={mnist_dir}"],
-                         capture_output=True, text=True, env=ENV, cwd=REPO)
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path}/s.npy",
+                          f"--data_dir={mnist_dir}"], capture_output=True, text=True, env=ENV, cwd=REPO)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith("error: --samples") and message in out.stderr

@@ -8,8 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import losses, theory
-from keras_gan.gan import GAN
-from keras_gan.networks import Discriminator, Generator
+from keras_gan.networks import Discriminator
 
 GRID = np.linspace(-15, 20, 35001)  # wide enough that truncating the integrals costs < 1e-9
 NO_DROPOUT = dict(input_include_prob=1.0, input_scale=1.0, hidden_include_prob=1.0, hidden_scale=1.0)
@@ -20,7 +19,8 @@ def test_theorem1_c_of_g_is_minus_log4_plus_twice_the_jsd(mean, std):
     p_data, p_g = theory.gaussian_density(2.0, 0.5), theory.gaussian_density(mean, std)
     assert abs(theory.theorem1_gap(p_data, p_g, GRID)) < 1e-6
     # The check can fail: KL in place of the JSD breaks the identity unless p_g = p_data.
-    wrong = theory.virtual_training_criterion(p_data, p_g, GRID) - (-math.log(4) + 2 * theory.kl_divergence(p_data, p_g, GRID))
+    wrong = theory.virtual_training_criterion(p_data, p_g, GRID) - (
+        -math.log(4) + 2 * theory.kl_divergence(p_data, p_g, GRID))
     assert (abs(wrong) > 1e-2) == ((mean, std) != (2.0, 0.5))
 
 
@@ -41,7 +41,8 @@ def train_discriminator(discriminator, sample_data, sample_g, steps, batch=512, 
         for i in tf.range(n):
             seed = tf.stack([tf.cast(i, tf.int64), tf.constant(11, tf.int64)])
             with tf.GradientTape() as tape:
-                loss = losses.discriminator_loss(discriminator(sample_data(batch, seed)), discriminator(sample_g(batch, seed)))
+                loss = losses.discriminator_loss(discriminator(sample_data(batch, seed)),
+                                                 discriminator(sample_g(batch, seed)))
             variables = discriminator.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
@@ -68,20 +69,7 @@ def test_proposition1_a_converged_discriminator_is_p_data_over_p_data_plus_p_g()
     assert np.abs(d - swapped).max() > 0.3
 
 
-def one_dimensional_gan(num_classes=0, update="alternating"):
-    """Small MLPs for a 1-D game (as flags/gaussian1d.cfg, no dropout), Adam
-    for both players, built."""
-    generator = Generator(image_shape=(1,), hidden_units=(32, 32), hidden_activations=("relu", "relu"),
-                          output_activation="linear", irange=0.5, seed=0)
-    discriminator = Discriminator(maxout_units=(32, 32), num_pieces=5, irange=0.1, seed=1, **NO_DROPOUT)
-    gan = GAN(generator, discriminator, noise_dim=1, seed=0, num_classes=num_classes)
-    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5), update=update)
-    gan.build()
-    gan.build_optimizers()
-    return gan
-
-
-def test_theorem1_a_converged_generator_reaches_minus_log4_and_d_star_one_half():
+def test_theorem1_a_converged_generator_reaches_minus_log4_and_d_star_one_half(one_dimensional_gan):
     """Algorithm 1 on N(2, 0.5^2): after training, C(G) (with p_g from a kernel
     density of 20,000 samples) is within 0.1 nats of -log 4 and D* within 0.2 of
     1/2 over the data's mean +- one std; at initialization both are far off."""

@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from keras_gan import experiment, train_lib
@@ -18,27 +18,11 @@ from keras_gan.errors import TrainingError
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def scalar_events(workdir):
-    """{tag: [(step, value), ...]} and image tags, read with TensorBoard's own reader."""
-    scalars, images = {}, set()
-    for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
-        acc = event_accumulator.EventAccumulator(path, size_guidance={event_accumulator.TENSORS: 0})
-        acc.Reload()
-        for tag in acc.Tags()["tensors"]:
-            for event in acc.Tensors(tag):
-                value = np.frombuffer(event.tensor_proto.tensor_content, np.float32) if event.tensor_proto.tensor_content else event.tensor_proto.float_val
-                if event.tensor_proto.dtype == 1 and len(value) == 1:  # float scalar
-                    scalars.setdefault(tag, []).append((event.step, float(value[0])))
-                elif event.tensor_proto.dtype == 7:  # string: images are encoded PNGs, text the config
-                    images.add(tag)
-    return scalars, images
-
-
-def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, tmp_path):
+def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, tmp_path, read_events):
     workdir = str(tmp_path / "run")
     result = train_lib.train_and_evaluate(tiny_config, workdir, verbose=0)
     assert result.step == 2 * 10  # 200 training images / batch 20, two epochs
-    scalars, strings = scalar_events(workdir)
+    scalars, strings = read_events(workdir)
     for tag in ("d_loss", "g_loss", "d_real", "d_fake", "value", "learning_rate", "momentum",
                 "parzen/valid_log_likelihood"):
         assert tag in scalars, tag
@@ -46,33 +30,20 @@ def test_training_writes_events_checkpoints_and_a_loadable_export(tiny_config, t
     assert {"samples", "config"} <= strings
     assert all(0.0 <= v <= 1.0 for _, v in scalars["d_real"])
     assert os.path.exists(os.path.join(workdir, "checkpoints", "ckpt-20.index"))
-    # The export loads in a process that never imports keras_gan.
-    script = textwrap.dedent(f"""
-        import sys, tensorflow as tf
-        loaded = tf.saved_model.load({result.export_path!r})
-        images = loaded.signatures["serving_default"](noise=tf.zeros([3, 8]))["images"]
-        assert images.shape == (3, 28, 28, 1), images.shape
-        assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
-        a, b = loaded.sample(5, 11)["images"], loaded.sample(5, 11)["images"]
-        assert a.shape == (5, 28, 28, 1) and bool(tf.reduce_all(a == b))
-        assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
-        assert int(loaded.noise_dim) == 8 and list(loaded.image_shape.numpy()) == [28, 28, 1]
-        assert int(loaded.num_classes) == 0
-        assert "keras_gan" not in sys.modules
-        print("ok")
-    """)
-    env = {**os.environ, "PYTHONPATH": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(tmp_path), env=env)
-    assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+    # The export's signatures and metadata, read without keras_gan: test_export.py.
+    assert result.export_path == os.path.join(workdir, "export", "generator")
+    loaded = tf.saved_model.load(result.export_path)  # held: the restored functions need its variables alive
+    assert loaded.sample(2)["images"].shape == (2, 28, 28, 1)
 
 
-def test_running_again_resumes_the_step_counter(tiny_config, tmp_path):
+def test_running_again_resumes_the_step_counter(tiny_config, tmp_path, read_events):
     workdir = str(tmp_path / "run")
     first = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
     assert first.step == 10
-    second = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir, verbose=0)
+    second = train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=3, parzen_every=0), workdir,
+                                          verbose=0)
     assert second.step == 30
-    steps = [s for s, _ in scalar_events(workdir)[0]["d_loss"]]
+    steps = [s for s, _ in read_events(workdir)[0]["d_loss"]]
     assert steps == sorted(steps) and steps[-1] == 30 and len(steps) == len(set(steps))
 
 
@@ -114,7 +85,8 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_checkpoint(tiny_config, 
     train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0), workdir, verbose=0)
     checkpoints = os.path.join(workdir, "checkpoints")
     with pytest.raises(TrainingError, match="non-finite at step"):
-        train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=2, parzen_every=0, learning_rate=1e30), workdir, verbose=0)
+        train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=2, parzen_every=0, learning_rate=1e30),
+                                     workdir, verbose=0)
     assert sorted(f for f in os.listdir(checkpoints) if f.endswith(".index")) == ["ckpt-10.index"]
 
 
@@ -163,8 +135,6 @@ def test_cli_corrupt_idx_is_one_clear_error(mnist_dir, tmp_path):
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_mixed_precision_trains_and_exports_float32_images(tiny_config, tmp_path, policy):
-    import tensorflow as tf
-
     cfg = dataclasses.replace(tiny_config, epochs=1, parzen_every=0, mixed_precision=policy)
     result = train_lib.train_and_evaluate(cfg, str(tmp_path / "run"), verbose=0)
     assert all(np.isfinite(v) for v in result.metrics.values())

@@ -8,9 +8,8 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import evaluate, train_lib
-from keras_gan.errors import TrainingError
 from keras_gan.config import Config
-from test_datasets import write_cifar, write_png, write_tfd
+from keras_gan.errors import TrainingError
 
 TINY = dict(batch_size=10, epochs=1, g_hidden_units=(16, 16), d_maxout_units=(8, 8), d_num_pieces=2,
             noise_dim=4, log_every=2, grid_size=2, parzen_every=0)
@@ -25,14 +24,13 @@ def export_shape(workdir):
     return tuple(loaded.sample(2)["images"].shape)
 
 
-def test_tfd_trains_exports_and_scores_every_fold(tmp_path):
+def test_tfd_trains_exports_and_scores_every_fold(tmp_path, write_tfd, reference_log_likelihood):
     """Table 1's TFD protocol, checked against a float64 computation written
     here: on each fold sigma is chosen on its valid split and its test split
     is scored; the row is the mean over folds and std / sqrt(5)."""
     import scipy.io
 
     from keras_gan import experiment, parzen
-    from test_parzen import reference_log_likelihood
 
     folds = np.zeros((60, 5), np.int64)
     for f in range(5):  # each fold labels its own rows 20..59 as train, valid and test
@@ -63,7 +61,7 @@ def test_tfd_trains_exports_and_scores_every_fold(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [dict(preprocess="gcn", g_output_activation="linear"), TINY_CONV])
-def test_cifar10_binary_trains_both_models(tmp_path, extra):
+def test_cifar10_binary_trains_both_models(tmp_path, write_cifar, extra):
     write_cifar(tmp_path / "cifar-10-batches-bin", per_file=10)
     cfg = Config(dataset="cifar10", data_dir=str(tmp_path), **{**TINY, **extra})
     workdir = str(tmp_path / "run")
@@ -74,7 +72,7 @@ def test_cifar10_binary_trains_both_models(tmp_path, extra):
     assert resumed.step == 8
 
 
-def test_image_folder_trains_the_conv_model(tmp_path):
+def test_image_folder_trains_the_conv_model(tmp_path, write_png):
     for i in range(25):
         write_png(tmp_path / f"{i}.png", 10 * i, size=40)
     # D starts far from 1/2 (irange 0.1, not the release's 0.005), so two updates move G visibly.
@@ -92,7 +90,7 @@ def test_image_folder_trains_the_conv_model(tmp_path):
     assert np.abs(trained - untrained).max() > 1e-3
 
 
-def test_a_conv_generator_that_cannot_make_the_images_is_a_clear_error(tmp_path):
+def test_a_conv_generator_that_cannot_make_the_images_is_a_clear_error(tmp_path, write_png):
     for i in range(25):
         write_png(tmp_path / f"{i}.png", i, size=20)
     cfg = Config(dataset="folder", data_dir=str(tmp_path), image_size=20, **{**TINY, **TINY_CONV})
