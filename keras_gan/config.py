@@ -147,7 +147,7 @@ class Config:
         (),
         "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
         "horizon about 1/(1 - decay) updates; Yazici et al. 2019, not the paper's). They never feed the game; "
-        "the monitor, evaluate, figures and export can sample from them (--average there).",
+        "the monitor, evaluate, figures and export can sample from them (--generator=ema_<decay> there).",
     )
     # The optimizer (SGD with classical momentum, one per player).
     learning_rate: float = _field(0.1, "Initial learning rate of both players.", lower=0.0)
@@ -171,7 +171,7 @@ class Config:
     keep_every: int = _field(
         0,
         "Also keep the checkpoint of every this many epochs for good, in <workdir>/checkpoints/kept "
-        "(evaluate --step=N reads them; 0: none).",
+        "(evaluate --checkpoint=STEP reads them; 0: none).",
         lower=0,
     )
     parzen_every: int = _field(

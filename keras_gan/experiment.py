@@ -190,6 +190,7 @@ def find_checkpoint(workdir, which="latest"):
     """The checkpoint path `which` names in `workdir`: "latest", "best" (the
     validation monitor's pick), a step number (among the latest and the kept
     ones), or a checkpoint path."""
+    which = str(which)
     if which == "latest":
         path = latest_checkpoint(workdir)
         if path is None:
@@ -297,9 +298,13 @@ def write_json(path, obj, sort_keys=False):
     """Writes `obj` as JSON through a temporary file, so an interrupted write
     never leaves `path` half-written."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=sort_keys, default=_plain)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=sort_keys, default=_plain)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def _plain(value):

@@ -72,7 +72,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         preemption = tf.distribute.experimental.PreemptionCheckpointHandler(strategy.cluster_resolver,
                                                                             checkpointer.manager)
-    train_steps = make_train_function(gan, strategy, config.jit_compile)
+    train_steps = make_train_function(gan, strategy, config.jit_compile, config.deterministic)
     dataset = data_lib.training_dataset(splits.train, config.batch_size * config.k_steps, config.seed,
                                         start_step=step, preprocessing=preprocessing,
                                         labels=splits.train_labels if gan.num_classes else None)
@@ -141,12 +141,16 @@ def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
     return pieces
 
 
-def make_train_function(gan, strategy, jit_compile):
+def make_train_function(gan, strategy, jit_compile, deterministic=False):
     """`train_steps(iterator, n)`: n iterations of `gan.train_step` in one
     compiled `tf.while_loop`, each on every replica."""
     if jit_compile and strategy.num_replicas_in_sync > 1:
         # XLA cannot compile the optimizers' cross-replica all-reduce into the step.
         logging.warning("--jit_compile is ignored with %d replicas", strategy.num_replicas_in_sync)
+        jit_compile = False
+    if jit_compile and deterministic:
+        # XLA has no deterministic kernel for some gradients (max pooling's, for one).
+        logging.warning("--jit_compile is ignored under --deterministic")
         jit_compile = False
     step_fn = tf.function(gan.train_step, jit_compile=True) if jit_compile else gan.train_step
 
