@@ -6,11 +6,11 @@ python scripts/plot_scalars.py --runs=runs/table1,runs/mnist_fast --output=docs/
 One line per run and tag that the run has.
 """
 
-import glob
 import os
 
 from absl import app, flags
-from tensorboard.backend.event_processing import event_accumulator
+
+from keras_gan.summaries import read_scalars
 
 flags.DEFINE_list("runs", None, "Run folders.", required=True)
 flags.DEFINE_list("tags", ["parzen/valid_log_likelihood"], "Scalars to plot.")
@@ -19,21 +19,6 @@ flags.DEFINE_float("ymin", None, "Lower limit of the y axis (default: all points
 flags.DEFINE_string("output", None, "PNG to write.", required=True)
 flags.DEFINE_string("title", "", "Figure title.")
 FLAGS = flags.FLAGS
-
-
-def read_scalar(workdir, tag):
-    points = {}
-    for path in glob.glob(os.path.join(workdir, "events.out.tfevents.*")):
-        acc = event_accumulator.EventAccumulator(path, size_guidance={event_accumulator.TENSORS: 0})
-        acc.Reload()
-        if tag in acc.Tags()["tensors"]:
-            for event in acc.Tensors(tag):
-                points[event.step] = (
-                    float(event.tensor_proto.float_val[0])
-                    if event.tensor_proto.float_val
-                    else float(__import__("numpy").frombuffer(event.tensor_proto.tensor_content, "float32")[0])
-                )
-    return sorted(points.items())
 
 
 def main(argv):
@@ -46,10 +31,10 @@ def main(argv):
     fig, ax = plt.subplots(figsize=(7, 4))
     for run in FLAGS.runs:
         for tag in FLAGS.tags:
-            points = read_scalar(run, tag)
+            points = read_scalars(run, [tag]).get(tag)
             if points:
                 label = os.path.basename(run.rstrip("/")) + ("" if len(FLAGS.tags) == 1 else f": {tag.split('/')[-1]}")
-                ax.plot([p[0] for p in points], [p[1] for p in points], label=label)
+                ax.plot([p[0] for p in points], [p[2] for p in points], label=label)
     ax.set_xlabel("step (generator updates)")
     ax.set_ylabel(FLAGS.ylabel)
     if FLAGS.ymin is not None:

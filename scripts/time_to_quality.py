@@ -1,0 +1,44 @@
+"""Training wall-clock time until the validation monitor first reaches given scores.
+
+python scripts/time_to_quality.py --workdir=runs/table1 --thresholds=200,223
+
+Reads the run's TensorBoard events (`parzen/valid_log_likelihood*`: the Table 1
+protocol on validation digits, `callbacks.ParzenMonitor`). Time is training
+wall clock summed over the run's processes (time spent stopped between a
+SIGTERM and a resume is not counted); it includes the monitor's own cost.
+"""
+
+from absl import app, flags
+
+from keras_gan.summaries import read_scalars
+
+flags.DEFINE_string("workdir", None, "Run folder.", required=True)
+flags.DEFINE_list("thresholds", ["200", "223"], "Validation log-likelihoods (nats) to time.")
+flags.DEFINE_string("prefix", "parzen/valid_log_likelihood", "Scalars whose tag starts with this are timed.")
+FLAGS = flags.FLAGS
+
+
+def first_crossings(points, thresholds):
+    """`{threshold: (step, seconds, value) or None}`: the first point at or above each threshold."""
+    return {t: next((p for p in points if p[2] >= t), None) for t in thresholds}
+
+
+def main(argv):
+    del argv
+    try:
+        thresholds = [float(t) for t in FLAGS.thresholds]
+    except ValueError:
+        raise app.UsageError(f"--thresholds must be numbers; got {FLAGS.thresholds}") from None
+    scalars = {tag: points for tag, points in read_scalars(FLAGS.workdir).items() if tag.startswith(FLAGS.prefix)}
+    if not scalars:
+        raise app.UsageError(f"{FLAGS.workdir} has no {FLAGS.prefix}* scalars (a run folder with --parzen_every?)")
+    for tag, points in sorted(scalars.items()):
+        best = max(points, key=lambda p: p[2])
+        print(f"{tag}: best {best[2]:.1f} at step {best[0]} ({best[1] / 60:.1f} min)")
+        for t, hit in first_crossings(points, thresholds).items():
+            when = f"step {hit[0]}, {hit[1] / 60:.1f} min ({hit[2]:.1f})" if hit else "not reached"
+            print(f"  first >= {t:g}: {when}")
+
+
+if __name__ == "__main__":
+    app.run(main)
