@@ -345,24 +345,10 @@ def define_flags(flag_values=flags.FLAGS, exclude=()):
             flags.DEFINE_list(f.name, [str(v) for v in default], meta["help"], flag_values=flag_values)
         elif isinstance(default, bool):
             flags.DEFINE_bool(f.name, default, meta["help"], flag_values=flag_values)
-        elif isinstance(default, int):
-            flags.DEFINE_integer(
-                f.name,
-                default,
-                meta["help"],
-                lower_bound=meta["lower"],
-                upper_bound=meta["upper"],
-                flag_values=flag_values,
-            )
-        elif isinstance(default, float):
-            flags.DEFINE_float(
-                f.name,
-                default,
-                meta["help"],
-                lower_bound=meta["lower"],
-                upper_bound=meta["upper"],
-                flag_values=flag_values,
-            )
+        elif isinstance(default, (int, float)):
+            define = flags.DEFINE_integer if isinstance(default, int) else flags.DEFINE_float
+            define(f.name, default, meta["help"], lower_bound=meta["lower"], upper_bound=meta["upper"],
+                   flag_values=flag_values)
         else:
             flags.DEFINE_string(f.name, default, meta["help"], flag_values=flag_values)
 
