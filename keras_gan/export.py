@@ -20,7 +20,7 @@ class _GeneratorModule(tf.Module):
     def __init__(self, gan, average=None):
         super().__init__(name="generator")
         # Only the exported generator is tracked: tracking the whole GAN would make the SavedModel trace D as well.
-        self.generator = gan._generator_for(average)
+        self.generator = gan.generator_for(average)
         self._variables = list(self.generator.variables)
         # Metadata as variables: plain tensors are not saved with a tf.Module.
         self.noise_dim = tf.Variable(gan.noise_dim, trainable=False, name="noise_dim")

@@ -144,7 +144,9 @@ class GAN(keras.Model):
             for a, w in zip(average.weights, self.generator.weights):
                 a.assign(w)
 
-    def _generator_for(self, average):
+    def generator_for(self, average=None):
+        """G itself (`average=None`) or its moving average with decay `average`
+        (one of `ema_decays`), as a Keras model."""
         if average is None:
             return self.generator
         for decay, model in zip(self.ema_decays, self.generator_averages):
@@ -158,7 +160,7 @@ class GAN(keras.Model):
         classes); with `average=beta`, the moving average of G with that decay."""
         if self.num_classes:
             z = ops.concatenate([z, ops.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=1)
-        return self._generator_for(average)(z, training=training)
+        return self.generator_for(average)(z, training=training)
 
     def sample(self, count, seed=None, labels=None, average=None):
         """Draws `count` images x = G(z), z ~ p_z: samples of p_g.

@@ -48,17 +48,19 @@ class InferenceNet(keras.Model):
 
 
 def train_inference_net(gan, steps=5000, batch_size=100, learning_rate=1e-3, hidden_units=(1200, 1200), seed=0,
-                        verbose=1):
-    """Trains E for the fixed generator of `gan`; returns E."""
+                        verbose=1, average=None):
+    """Trains E for the fixed generator of `gan` (its moving average with decay
+    `average`, if given); returns E."""
+    generator = gan.generator_for(average)
     encoder = InferenceNet(gan.noise_dim, hidden_units)
-    encoder(gan.generator(tf.zeros((1, gan.noise_dim))))
+    encoder(generator(tf.zeros((1, gan.noise_dim))))
     optimizer = keras.optimizers.Adam(learning_rate)
 
     @tf.function
     def train(start, n):
         for i in tf.range(start, start + n):
             z = gan.sample_noise(batch_size, seed=tf.stack([tf.cast(seed, tf.int64), tf.cast(i, tf.int64)]))
-            x = gan.generator(z, training=False)
+            x = generator(z, training=False)
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean(tf.reduce_sum(tf.square(encoder(x) - z), axis=1))
             optimizer.apply_gradients(
@@ -76,12 +78,13 @@ def train_inference_net(gan, steps=5000, batch_size=100, learning_rate=1e-3, hid
     return encoder
 
 
-def reconstruction_error(gan, encoder, images, batch_size=1000):
+def reconstruction_error(gan, encoder, images, batch_size=1000, average=None):
     """Mean squared error per dimension of G(E(x)) against x, one value per image."""
+    generator = gan.generator_for(average)
     errors = []
     for i in range(0, len(images), batch_size):
         x = tf.constant(images[i : i + batch_size], tf.float32)
-        x_hat = gan.generator(encoder(x), training=False)
+        x_hat = generator(encoder(x), training=False)
         errors.append(tf.reduce_mean(tf.square(tf.reshape(x_hat - x, (len(x), -1))), axis=1).numpy())
     return np.concatenate(errors)
 
@@ -116,6 +119,8 @@ def main(argv):
                 f"inference needs an unconditional model of image data; {FLAGS.workdir} is "
                 f"{'a conditional model (E would need the class too)' if gan.num_classes else cfg.dataset}"
             )
+        name = FLAGS.generator or experiment.default_generator(FLAGS.workdir, FLAGS.checkpoint)
+        average = experiment.average_decay(gan, name)
         preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
         encoder = train_inference_net(
             gan,
@@ -124,13 +129,16 @@ def main(argv):
             FLAGS.learning_rate,
             tuple(int(u) for u in FLAGS.hidden_units),
             FLAGS.seed,
+            average=average,
         )
         test = preprocessing.forward(data.to_float(splits.test[: FLAGS.num_images])).numpy()
-        generated = gan.sample(FLAGS.num_images, seed=10**6).numpy()
+        generated = gan.sample(FLAGS.num_images, seed=10**6, average=average).numpy()
         result = {
+            "generator": name,
+            "step": int(run.step),
             "steps": FLAGS.steps,
-            "generated_mse": float(reconstruction_error(gan, encoder, generated).mean()),
-            "test_mse": float(reconstruction_error(gan, encoder, test).mean()),
+            "generated_mse": float(reconstruction_error(gan, encoder, generated, average=average).mean()),
+            "test_mse": float(reconstruction_error(gan, encoder, test, average=average).mean()),
             # For scale: the error of always answering the mean image (of G's images, of the training images).
             "mean_image_generated_mse": float(np.mean((generated - generated.mean(axis=0)) ** 2)),
             "mean_image_test_mse": float(
@@ -144,7 +152,7 @@ def main(argv):
         real = test[: rows * 5]
         if len(real) < rows * 5:  # fewer than 5 test images: repeat them to fill the row
             real = np.resize(real, (rows * 5, *real.shape[1:]))
-        recon = gan.generator(encoder(tf.constant(real)), training=False).numpy()
+        recon = gan.generator_for(average)(encoder(tf.constant(real)), training=False).numpy()
         pairs = np.stack([real, recon], axis=1).reshape(rows, 5 * 2, *real.shape[1:])
         grid = summaries.image_grid(preprocessing.inverse(pairs.reshape(-1, *real.shape[1:])), rows, 10)
         figures.write_png(os.path.join(out_dir, "reconstructions.png"), grid)
@@ -163,6 +171,8 @@ def main(argv):
 def run():
     from absl import app, flags
 
+    from keras_gan import cli
+
     flags.DEFINE_string("workdir", None, "A trained keras_gan run folder.", required=True)
     flags.DEFINE_integer("steps", 5000, "Training steps of E.", lower_bound=1)
     flags.DEFINE_integer("batch_size", 100, "Generated images per step.", lower_bound=1)
@@ -170,7 +180,7 @@ def run():
     flags.DEFINE_list("hidden_units", ["1200", "1200"], "E's hidden layer widths.")
     flags.DEFINE_integer("num_images", 1000, "Test and generated images the errors are measured on.", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of E's training noise.", lower_bound=0)
-    flags.DEFINE_string("checkpoint", "latest", "Which checkpoint of --workdir: latest, best, a step or a path.")
+    cli.define_generator_flags()
     app.run(main)
 
 

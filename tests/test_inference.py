@@ -42,11 +42,12 @@ def test_inference_command(tiny_config, tmp_path):
     (On real test images a G as small and short-trained as this one does no
     better than the mean training image; the README's MNIST run does.)"""
     workdir = str(tmp_path / "run")
-    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0, g_irange=0.5), workdir,
-                                 verbose=0)
-    out = run_inference(workdir, "--steps=600", "--hidden_units=64", "--num_images=40")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0, g_irange=0.5,
+                                                     ema_decays=(0.5,)), workdir, verbose=0)
+    out = run_inference(workdir, "--steps=600", "--hidden_units=64", "--num_images=40", "--generator=ema_0.5")
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(open(os.path.join(workdir, "inference", "result.json")).read())
+    assert result["generator"] == "ema_0.5" and result["step"] > 0, result
     assert result["generated_mse"] < 0.1 * result["mean_image_generated_mse"], result
     assert f"generated images {result['generated_mse']:.4f}" in out.stdout
     assert os.path.exists(os.path.join(workdir, "inference", "reconstructions.png"))
