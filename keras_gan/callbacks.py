@@ -8,6 +8,7 @@ at the end of every epoch (and of training); a user's own callbacks
     SampleGrid      a grid of G's samples (fixed noise) to TensorBoard
     ParzenMonitor   Table 1's protocol on the validation split, for G and its averages
     Checkpointer    the checkpoint of every epoch, the kept ones, the best one
+    DiscriminatorWins  a warning when D(G(z)) stays near 0: D has won the game
 
 `stop_on_signals` turns SIGTERM and SIGINT into a request to save and stop.
 """
@@ -55,6 +56,41 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.on_epoch_end(None, logs)
+
+
+class DiscriminatorWins(keras.callbacks.Callback):
+    """Warns once when D has won: D(G(z)) (`logs["d_fake"]`, the mean over
+    the epoch's last logged steps) below `threshold` at the end of `patience`
+    epochs in a row.
+
+    Then D(G(z)) is near 0 for every sample, and in this package's MNIST runs
+    (README, Table 1) no run recovered from it: G stays a few blurry shapes
+    whatever the number of updates. Training goes on (the user decides); the
+    warning says so early, instead of after hours.
+
+    Args:
+        threshold: D(G(z)) below which D counts as winning.
+        patience: Epochs in a row before the warning.
+        verbose: 0 for no output.
+    """
+
+    def __init__(self, threshold=1e-3, patience=3, verbose=1):
+        super().__init__()
+        self.threshold, self.patience, self.verbose = threshold, patience, verbose
+        self.epochs_below, self.warned = 0, False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not logs or "d_fake" not in logs:
+            return
+        d_fake = float(logs["d_fake"])
+        self.epochs_below = self.epochs_below + 1 if d_fake < self.threshold else 0
+        if self.epochs_below >= self.patience and not self.warned:
+            self.warned = True
+            logs["d_wins"] = True
+            if self.verbose:
+                print(f"\nwarning: D(G(z)) has stayed below {self.threshold:g} for {self.patience} epochs "
+                      f"({d_fake:.1e} after epoch {epoch + 1}): the discriminator has won, and runs in this state "
+                      "did not recover (README, Table 1). Consider stopping (Ctrl-C saves) and trying another --seed.")
 
 
 class ParzenMonitor(keras.callbacks.Callback):

@@ -91,7 +91,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
             step += chunk
             log.chunk_done(step, chunk, time.perf_counter() - start, checkpointer.manager.latest_checkpoint)
             if step % steps_per_epoch == 0:
-                epoch_end.on_epoch_end(step // steps_per_epoch - 1, {"step": step})
+                epoch_end.on_epoch_end(step // steps_per_epoch - 1, {"step": step, **log.metrics})
                 epoch_end.on_epoch_begin(step // steps_per_epoch)
                 log.epoch_done(step)
             if preemption is not None:
@@ -132,8 +132,10 @@ def build_in_scope(config, splits, strategy, verbose=1):
 
 
 def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
-    """The sample grid and (with `--parzen_every`) the validation monitor."""
-    pieces = [callbacks_lib.SampleGrid(writer, preprocessing, config.grid_size)]
+    """The sample grid, the warning when D has won and (with `--parzen_every`)
+    the validation monitor."""
+    pieces = [callbacks_lib.SampleGrid(writer, preprocessing, config.grid_size),
+              callbacks_lib.DiscriminatorWins(verbose=verbose)]
     if config.parzen_every:
         pieces.append(callbacks_lib.ParzenMonitor(valid_images, preprocessing, writer, config.parzen_every,
                                                   config.parzen_samples, config.parzen_valid, config.parzen_sigma,
