@@ -36,6 +36,16 @@ def load(config):
     raise DataError(f"--dataset must be one of {', '.join(DATASETS)}; got {config.dataset!r}")
 
 
+def image_shape(config):
+    """The shape of one example of `config`'s data set, known without loading it."""
+    shapes = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3), "gaussian1d": (1,),
+              "tfd": (config.tfd_size, config.tfd_size, 1),
+              "folder": (config.image_size, config.image_size, config.channels)}
+    if config.dataset not in shapes:
+        raise DataError(f"--dataset must be one of {', '.join(DATASETS)}; got {config.dataset!r}")
+    return shapes[config.dataset]
+
+
 class Preprocessing:
     """Maps pixels in [0, 1] to the space the models see, and back for pictures.
 
