@@ -40,10 +40,10 @@ def make_digits(n, rng):
     return (255 * np.exp(-d2 / 18.0)).astype(np.uint8)
 
 
-def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False):
+def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False, expressions=None, identities=None):
     """Writes a TFD_48x48.mat: `n` random images, rows 20..29 / 30..39 / 40..49 of every fold its
-    train / valid / test split (unless `folds` is given), the keys in `drop` left out; MATLAB v7.3
-    (HDF5) when `v73`, else the v5 format scipy writes."""
+    train / valid / test split (unless `folds` is given), expressions -1 and identities 0 (unless
+    given), the keys in `drop` left out; MATLAB v7.3 (HDF5) when `v73`, else the v5 format scipy writes."""
     import h5py
     import scipy.io
 
@@ -52,7 +52,9 @@ def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False):
         folds = np.zeros((n, 5), np.int64)
         folds[20:30], folds[30:40], folds[40:50] = 1, 2, 3
     mat = {"images": images if images is not None else rng.integers(0, 256, (n, size, size)).astype(np.uint8),
-           "folds": folds, "labs_ex": np.full((n, 1), -1), "labs_id": np.zeros((n, 1))}
+           "folds": folds,
+           "labs_ex": np.full((n, 1), -1) if expressions is None else np.reshape(expressions, (n, 1)),
+           "labs_id": np.zeros((n, 1)) if identities is None else np.reshape(identities, (n, 1))}
     for key in drop:
         del mat[key]
     if not v73:
@@ -97,7 +99,8 @@ def write_idx_fixture():
 
 @pytest.fixture(name="write_tfd", scope="session")
 def write_tfd_fixture():
-    """`write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False)`: a TFD .mat file."""
+    """`write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False, expressions=None,
+    identities=None)`: a TFD .mat file."""
     return write_tfd
 
 

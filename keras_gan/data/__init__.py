@@ -28,7 +28,7 @@ def load(config):
     if config.dataset == "cifar10":
         return load_cifar10_bin(config.data_dir) if config.data_dir else load_cifar10_tfds()
     if config.dataset in ("tfd", "folder") and not config.data_dir:
-        raise DataError(f"--dataset={config.dataset} needs --data_dir (it is not in tensorflow-datasets)")
+        raise DataError(f"--dataset={config.dataset} needs --data_dir (it cannot be downloaded)")
     if config.dataset == "tfd":
         return load_tfd(config.data_dir, config.tfd_size, config.tfd_fold, config.tfd_split)
     if config.dataset == "folder":
