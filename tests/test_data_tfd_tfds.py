@@ -103,5 +103,5 @@ def test_a_data_dir_with_neither_route_is_one_line(tmp_path):
                                              r"build of tfd/48x48 \(python -m keras_gan.prepare_tfd --manual_dir="):
         data.load(dataclasses.replace(Config(), dataset="tfd", data_dir=str(tmp_path)))
     (tmp_path / "tfd" / "48x48").mkdir(parents=True)  # a build that never finished
-    with pytest.raises(data.DataError, match="tfd/48x48 is not completely built"):
+    with pytest.raises(data.DataError, match="not a complete tensorflow-datasets build of TFD"):
         data.load(dataclasses.replace(Config(), dataset="tfd", data_dir=str(tmp_path)))

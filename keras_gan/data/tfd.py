@@ -14,6 +14,7 @@ same arrays.
 
 import dataclasses
 import os
+import re
 from typing import Optional
 
 import numpy as np
@@ -154,9 +155,7 @@ def _read_either(data_dir, size):
         return read_tfd(path, size), path
     built = os.path.join(data_dir, "tfd", f"{size}x{size}")
     if os.path.isdir(built):
-        from keras_gan.data import tfd_dataset_builder  # imports tensorflow-datasets: only on this route
-
-        return tfd_dataset_builder.read_built(data_dir, size), built
+        return read_tfds_build(built), built
     if not os.path.isdir(data_dir):
         raise DataError(f"--data_dir {data_dir}: no such folder")
     raise DataError(
@@ -164,6 +163,35 @@ def _read_either(data_dir, size):
         f"tfd/{size}x{size} (python -m keras_gan.prepare_tfd --manual_dir=FOLDER_WITH_THE_MAT --data_dir={data_dir}"
         f"{'' if size == 48 else f' --tfd_size={size}'})"
     )
+
+
+def split_name(fold, which_set):
+    """The tfds split holding `which_set` (unlabeled, train, valid, test) of `fold`."""
+    return f"fold{fold}_{which_set}"
+
+
+def read_tfds_build(folder):
+    """The `TfdFile` of a tensorflow-datasets build of TFD (`folder` is
+    <data_dir>/tfd/<size>x<size>, written by `keras_gan.data.tfd_dataset_builder`),
+    in the `.mat`'s row order: the arrays `read_tfd` gives for the file it was
+    built from. Read from the build's own metadata, without the builder class."""
+    import tensorflow_datasets as tfds  # only on this route
+
+    versions = [v for v in os.listdir(folder) if re.fullmatch(r"\d+\.\d+\.\d+", v)
+                and os.path.exists(os.path.join(folder, v, "dataset_info.json"))]
+    if not versions:
+        raise DataError(f"{folder}: not a complete tensorflow-datasets build of TFD; build it again "
+                        "(python -m keras_gan.prepare_tfd)")
+    builder = tfds.builder_from_directory(
+        os.path.join(folder, max(versions, key=lambda v: tuple(map(int, v.split("."))))))
+    # Fold 0's splits hold every image once, each with its codes in all five folds.
+    names = [split_name(0, which_set) for which_set in FOLD_CODES if split_name(0, which_set) in builder.info.splits]
+    batches = [batch for name in names for batch in tfds.as_numpy(builder.as_dataset(split=name).batch(10_000))]
+    rows = {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
+    order = np.argsort(rows["index"])
+    if not np.array_equal(rows["index"][order], np.arange(len(order))):
+        raise DataError(f"{folder}: fold 0's splits do not hold every row of the file once; build it again")
+    return TfdFile(rows["image"][order], rows["folds"][order], rows["expression"][order], rows["identity"][order])
 
 
 def fold_splits(tfd, fold, train_split="unlabeled", source="TFD"):

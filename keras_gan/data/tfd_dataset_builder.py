@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from keras_gan.data.base import DataError
-from keras_gan.data.tfd import FOLD_CODES, NUM_FOLDS, TfdFile, read_tfd, tfd_file_name
+from keras_gan.data.tfd import FOLD_CODES, NUM_FOLDS, read_tfd, split_name, tfd_file_name
 
 _CITATION = """@techreport{susskind2010tfd,
   title = {The {Toronto} Face Database},
@@ -29,11 +29,6 @@ _CITATION = """@techreport{susskind2010tfd,
   number = {UTML TR 2010-001},
   year = {2010}
 }"""
-
-
-def split_name(fold, which_set):
-    """The tfds split holding `which_set` (unlabeled, train, valid, test) of `fold`."""
-    return f"fold{fold}_{which_set}"
 
 
 class TfdConfig(tfds.core.BuilderConfig):
@@ -135,21 +130,3 @@ def _manual_file(dl_manager, size):
     if not os.path.exists(path):
         raise DataError(f"{path}: no such file; tfd/{size}x{size} is built from pylearn2's {name} in --manual_dir")
     return path
-
-
-def read_built(data_dir, size=48):
-    """The `TfdFile` of the tfd/<size>x<size> built in the tfds `data_dir`,
-    in the `.mat`'s row order: the arrays `read_tfd` gives for the file it
-    was built from."""
-    builder = Tfd(config=f"{size}x{size}", data_dir=data_dir)
-    if not builder.is_prepared():
-        raise DataError(f"{builder.data_dir}: tfd/{size}x{size} is not completely built; build it again "
-                        "(python -m keras_gan.prepare_tfd)")
-    # Fold 0's splits hold every image once, each with its codes in all five folds.
-    names = [split_name(0, which_set) for which_set in FOLD_CODES if split_name(0, which_set) in builder.info.splits]
-    batches = [batch for name in names for batch in tfds.as_numpy(builder.as_dataset(split=name).batch(10_000))]
-    rows = {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
-    order = np.argsort(rows["index"])
-    if not np.array_equal(rows["index"][order], np.arange(len(order))):
-        raise DataError(f"{builder.data_dir}: fold 0's splits do not hold every row of the file once; rebuild it")
-    return TfdFile(rows["image"][order], rows["folds"][order], rows["expression"][order], rows["identity"][order])
