@@ -114,6 +114,20 @@ class Config:
     g_hidden_units: tuple = _field((1200, 1200), "Generator hidden layer widths.")
     g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
     g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
+    g_added_units: tuple = _field(
+        (),
+        "Widths of layers added in front of G's hidden layers, named added0, added1, ... (TFD's second stage, "
+        "the release's add_layers: 8000,100). The last one takes the noise's place as the first hidden layer's "
+        "input, so with --init_generator_from it must equal the first stage's --noise_dim. Empty: none.",
+    )
+    g_added_activations: tuple = _field((), "Activation of each added generator layer (relu, sigmoid).")
+    g_added_biases: tuple = _field((), "Initial bias of each added generator layer (TFD's bottleneck: -2).")
+    init_generator_from: Optional[str] = _field(
+        None,
+        "A run folder (TFD's first stage, flags/tfd.cfg): a new run starts G's hidden and output layers at the "
+        "weights of the same-named layers in that run's latest checkpoint; the --g_added_units layers and D start "
+        "fresh. A run that resumes its own checkpoint does not read it.",
+    )
     g_output_activation: str = _field("sigmoid", "Generator output activation.", choices=OUTPUT_ACTIVATIONS)
     g_irange: float = _field(0.05, "Generator weights start uniform in [-irange, irange].", lower=0.0)
     g_output_irange: float = _field(0.0, "Output layer weights start uniform in [-x, x] (0: g_irange).", lower=0.0)
@@ -233,11 +247,17 @@ class Config:
                 f"length; got {len(self.g_hidden_units)}, {len(self.g_hidden_activations)} and "
                 f"{len(self.g_hidden_biases)}"
             )
-        if any(u < 1 for u in self.g_hidden_units + self.d_maxout_units):
-            raise ConfigError("--g_hidden_units and --d_maxout_units must be positive widths")
-        bad = set(self.g_hidden_activations) - set(HIDDEN_ACTIVATIONS)
-        if bad:
-            raise ConfigError(f"--g_hidden_activations must be {' or '.join(HIDDEN_ACTIVATIONS)}; got {sorted(bad)}")
+        if not (len(self.g_added_units) == len(self.g_added_activations) == len(self.g_added_biases)):
+            raise ConfigError(
+                "--g_added_units, --g_added_activations and --g_added_biases must have the same length; got "
+                f"{len(self.g_added_units)}, {len(self.g_added_activations)} and {len(self.g_added_biases)}"
+            )
+        if any(u < 1 for u in self.g_hidden_units + self.g_added_units + self.d_maxout_units):
+            raise ConfigError("--g_hidden_units, --g_added_units and --d_maxout_units must be positive widths")
+        for name in ("g_hidden_activations", "g_added_activations"):
+            bad = set(getattr(self, name)) - set(HIDDEN_ACTIVATIONS)
+            if bad:
+                raise ConfigError(f"--{name} must be {' or '.join(HIDDEN_ACTIVATIONS)}; got {sorted(bad)}")
         for name in ("d_input_include_prob", "d_hidden_include_prob"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name} must be in (0, 1]; got {getattr(self, name)}")
@@ -291,6 +311,7 @@ class Config:
             "noise_dim",
             "g_architecture",
             "g_hidden_units",
+            "g_added_units",
             "g_conv_shape",
             "g_conv_kernel",
             "g_conv_stride",
@@ -322,6 +343,9 @@ _LIST_TYPES = {
     "d_maxout_units": int,
     "g_hidden_biases": float,
     "g_hidden_activations": str,
+    "g_added_units": int,
+    "g_added_biases": float,
+    "g_added_activations": str,
     "g_conv_shape": int,
     "d_conv_channels": int,
     "d_conv_kernels": int,

@@ -38,25 +38,7 @@ def build_gan(config, splits):
     `--conditional` builds the conditional model p(x | c), its classes read
     from the training labels.
     """
-    common = dict(seed=config.seed)
-    generator_args = dict(
-        image_shape=splits.image_shape,
-        hidden_units=config.g_hidden_units,
-        hidden_activations=config.g_hidden_activations,
-        hidden_biases=config.g_hidden_biases,
-        output_activation=config.g_output_activation,
-        irange=config.g_irange,
-        max_col_norm=config.g_max_col_norm or None,
-        output_sparse_init=config.g_output_sparse_init or None,
-        output_irange=config.g_output_irange or None,
-        name="generator",
-        **common,
-    )
-    if config.g_architecture == "conv":
-        generator = ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
-                                  conv_stride=config.g_conv_stride, **generator_args)
-    else:
-        generator = Generator(**generator_args)
+    generator = build_generator(config, splits.image_shape)
     discriminator_args = dict(
         maxout_units=config.d_maxout_units,
         num_pieces=config.d_num_pieces,
@@ -67,7 +49,7 @@ def build_gan(config, splits):
         hidden_include_prob=config.d_hidden_include_prob,
         hidden_scale=config.d_hidden_scale,
         name="discriminator",
-        **common,
+        seed=config.seed,
     )
     if config.d_architecture == "conv":
         discriminator = ConvDiscriminator(
@@ -93,6 +75,30 @@ def build_gan(config, splits):
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
         gan.reset_averages()  # the averages start where G starts
     return gan
+
+
+def build_generator(config, image_shape):
+    """The experiment's G for images of `image_shape` (not yet built)."""
+    generator_args = dict(
+        image_shape=image_shape,
+        hidden_units=config.g_hidden_units,
+        hidden_activations=config.g_hidden_activations,
+        hidden_biases=config.g_hidden_biases,
+        added_units=config.g_added_units,
+        added_activations=config.g_added_activations,
+        added_biases=config.g_added_biases,
+        output_activation=config.g_output_activation,
+        irange=config.g_irange,
+        max_col_norm=config.g_max_col_norm or None,
+        output_sparse_init=config.g_output_sparse_init or None,
+        output_irange=config.g_output_irange or None,
+        name="generator",
+        seed=config.seed,
+    )
+    if config.g_architecture == "conv":
+        return ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
+                             conv_stride=config.g_conv_stride, **generator_args)
+    return Generator(**generator_args)
 
 
 def make_optimizer(config, updates_per_epoch, name):
@@ -179,6 +185,65 @@ def restore(gan, path):
         if decay not in held:
             for a, w in zip(average.weights, gan.generator.weights):
                 a.assign(w)
+
+
+def init_generator_from(gan, run_dir):
+    """TFD's second stage (the release's `add_layers`): G's layers start at
+    the weights of the same-named layers (`h0`, `h1`, ..., `y`) of the
+    generator in `run_dir`'s latest checkpoint. G's added layers
+    (`--g_added_units`) and D keep the weights they were built with, and
+    the averages of G restart from G.
+
+    Layers are matched by name, not by position: the first stage's
+    generator is rebuilt from its own config.json, restored, and each of its
+    layers copied into the layer of the same name.
+
+    Args:
+        gan: A built GAN.
+        run_dir: The first stage's run folder.
+
+    Raises:
+        TrainingError: `run_dir` is not a run folder or has no checkpoint, or
+            its generator does not fit (the message names the layer and both
+            shapes).
+    """
+    where = f"--init_generator_from {run_dir}"
+    if not os.path.exists(os.path.join(run_dir, "config.json")):
+        raise TrainingError(f"{where}: no config.json (not a keras_gan run folder)")
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise TrainingError(f"{where}: no checkpoint in it (train the first stage there first)")
+    first = config_lib.load_run_config(run_dir)
+    if first.conditional:
+        raise TrainingError(f"{where}: a conditional run; the first stage must be unconditional")
+    pretrained = build_generator(first, data_lib.image_shape(first))
+    pretrained(tf.zeros((1, first.noise_dim)))  # creates its weights
+    # A checkpoint holds G's weights as the variables G's optimizer was built on, in
+    # the order of G's layers (`make_checkpoint`): the first stage's own optimizer maps them back.
+    optimizer = make_optimizer(first, 1, "g_optimizer")
+    optimizer.build(pretrained.trainable_variables)
+    try:
+        tf.train.Checkpoint(g_optimizer=optimizer).read(path).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise TrainingError(f"{where}: {path} does not hold the generator its config.json describes "
+                            f"({str(e).splitlines()[0][:200]})") from None
+    added = {layer.name for layer in gan.generator.added}
+    grown = {layer.name: layer for layer in gan.generator.layers if layer.name not in added}
+    found = {layer.name: layer for layer in pretrained.layers}
+    if sorted(grown) != sorted(found):
+        raise TrainingError(f"{where}: its generator has layers {', '.join(sorted(found))}; this one expects "
+                            f"{', '.join(sorted(grown))} there (besides its added layers)")
+    for name, layer in grown.items():
+        shapes = [tuple(w.shape) for w in found[name].weights], [tuple(w.shape) for w in layer.weights]
+        if shapes[0] != shapes[1]:
+            raise TrainingError(
+                f"{where}: layer {name} has weights of shapes {shapes[0]} there, this generator expects {shapes[1]} "
+                "(the first stage's --noise_dim and --g_hidden_units, and its image size, must match the last "
+                "--g_added_units, --g_hidden_units and the image size here)")
+    for name, layer in grown.items():
+        for target, source in zip(layer.weights, found[name].weights):
+            target.assign(source)
+    gan.reset_averages()
 
 
 def latest_checkpoint(workdir):

@@ -23,9 +23,27 @@ def _seed(seed, model, layer):
     return None if seed is None else stream_seed(seed, model, layer)
 
 
+def _layer_specs(kind, units, activations, biases):
+    """(units, activations, biases) of a stack of dense layers as tuples; biases default to 0."""
+    units, activations = tuple(int(u) for u in units), tuple(activations)
+    biases = tuple(float(b) for b in biases) if biases else (0.0,) * len(units)
+    if not (len(units) == len(activations) == len(biases)):
+        raise ValueError(
+            f"`{kind}_units`, `{kind}_activations` and `{kind}_biases` must have the same length. Received: "
+            f"{kind}_units={units}, {kind}_activations={activations}, {kind}_biases={biases}"
+        )
+    return units, activations, biases
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class Generator(keras.Model):
-    """G: noise `z` -> hidden layers -> an image in the data space.
+    """G: noise `z` -> added layers -> hidden layers -> an image in the data space.
+
+    The layers are named `added0`, `added1`, ..., `h0`, `h1`, ..., `y`. The
+    added layers are the release's `add_layers` (TFD's second stage): they are
+    put in front of a trained generator's layers, their last one taking the
+    noise's place, and the layers of the same names are copied in
+    (`experiment.init_generator_from`).
 
     Args:
         image_shape: Output shape per example, e.g. `(28, 28, 1)`.
@@ -33,6 +51,9 @@ class Generator(keras.Model):
         hidden_activations: Activation of each hidden layer ("relu", "sigmoid").
         hidden_biases: Initial bias of each hidden layer (the TFD model starts
             its sigmoid layer at -2).
+        added_units: Width of each added layer (none by default).
+        added_activations: Activation of each added layer.
+        added_biases: Initial bias of each added layer (default 0).
         output_activation: "sigmoid" for pixels in [0, 1], "linear" otherwise.
         irange: Weights start uniform in `[-irange, irange]`.
         max_col_norm: Optional column-norm bound for every layer.
@@ -60,23 +81,24 @@ class Generator(keras.Model):
         max_col_norm=None,
         output_sparse_init=None,
         output_irange=None,
+        added_units=(),
+        added_activations=(),
+        added_biases=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        hidden_units = tuple(int(u) for u in hidden_units)
-        hidden_activations = tuple(hidden_activations)
-        hidden_biases = tuple(hidden_biases or (0.0,) * len(hidden_units))
-        if not (len(hidden_units) == len(hidden_activations) == len(hidden_biases)):
-            raise ValueError(
-                "`hidden_units`, `hidden_activations` and `hidden_biases` must have the "
-                f"same length. Received: hidden_units={hidden_units}, "
-                f"hidden_activations={hidden_activations}, hidden_biases={hidden_biases}"
-            )
+        hidden_units, hidden_activations, hidden_biases = _layer_specs("hidden", hidden_units, hidden_activations,
+                                                                       hidden_biases)
+        added_units, added_activations, added_biases = _layer_specs("added", added_units, added_activations,
+                                                                    added_biases)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.hidden_units = hidden_units
         self.hidden_activations = hidden_activations
         self.hidden_biases = hidden_biases
+        self.added_units = added_units
+        self.added_activations = added_activations
+        self.added_biases = added_biases
         self.output_activation = output_activation
         self.irange = irange
         self.max_col_norm = max_col_norm
@@ -86,20 +108,25 @@ class Generator(keras.Model):
         constraint = (
             keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
         )
+        self.added = [
+            self._dense_layer(f"added{i}", units, activation, bias, constraint)
+            for i, (units, activation, bias) in enumerate(zip(added_units, added_activations, added_biases))
+        ]
         self.hidden = [
-            keras.layers.Dense(
-                units,
-                activation=activation,
-                kernel_initializer=_uniform(irange, _seed(seed, "generator", f"h{i}")),
-                bias_initializer=keras.initializers.Constant(bias),
-                kernel_constraint=constraint,
-                name=f"h{i}",
-            )
-            for i, (units, activation, bias) in enumerate(
-                zip(hidden_units, hidden_activations, hidden_biases)
-            )
+            self._dense_layer(f"h{i}", units, activation, bias, constraint)
+            for i, (units, activation, bias) in enumerate(zip(hidden_units, hidden_activations, hidden_biases))
         ]
         self.out = self._output_layer(constraint)
+
+    def _dense_layer(self, name, units, activation, bias, constraint):
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=_uniform(self.irange, _seed(self.seed, "generator", name)),
+            bias_initializer=keras.initializers.Constant(bias),
+            kernel_constraint=constraint,
+            name=name,
+        )
 
     def _output_layer(self, constraint):
         seed = _seed(self.seed, "generator", "y")
@@ -114,11 +141,15 @@ class Generator(keras.Model):
             name="y",
         )
 
-    def call(self, z, training=False):
+    def features(self, z):
+        """The last hidden layer's output for noise `z`."""
         h = z
-        for layer in self.hidden:
+        for layer in self.added + self.hidden:
             h = layer(h)
-        return ops.reshape(self.out(h), (-1, *self.image_shape))
+        return h
+
+    def call(self, z, training=False):
+        return ops.reshape(self.out(self.features(z)), (-1, *self.image_shape))
 
     def init_output_bias_from_marginals(self, pixel_means, eps=1e-7):
         """Sets the sigmoid output bias to `log(m / (1 - m))`, the release's
@@ -149,6 +180,9 @@ class Generator(keras.Model):
             "max_col_norm": self.max_col_norm,
             "output_sparse_init": self.output_sparse_init,
             "output_irange": self.output_irange,
+            "added_units": self.added_units,
+            "added_activations": self.added_activations,
+            "added_biases": self.added_biases,
             "seed": self.seed,
         }
 
@@ -195,10 +229,7 @@ class ConvGenerator(Generator):
         )
 
     def call(self, z, training=False):
-        h = z
-        for layer in self.hidden:
-            h = layer(h)
-        return self.out(ops.reshape(h, (-1, *self.conv_shape)))
+        return self.out(ops.reshape(self.features(z), (-1, *self.conv_shape)))
 
     def get_config(self):
         return {**super().get_config(), "conv_shape": self.conv_shape, "conv_kernel": self.conv_kernel,

@@ -59,6 +59,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     steps_per_epoch = data_lib.steps_per_epoch(len(splits.train), config.batch_size * config.k_steps)
     total_steps = min(config.epochs * steps_per_epoch, config.max_steps or np.inf)
     gan = build_in_scope(config, splits, strategy, verbose)
+    start_generator(config, gan, workdir, verbose and files.chief)
     if files.chief:
         experiment.prepare_workdir(config, workdir)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
@@ -129,6 +130,24 @@ def build_in_scope(config, splits, strategy, verbose=1):
         raise TrainingError(f"the model does not fit --dataset={config.dataset}: {e}") from None
     finally:
         keras.config.set_dtype_policy(previous_policy)
+
+
+def start_generator(config, gan, workdir, verbose=1):
+    """A new run with `--init_generator_from` (TFD's second stage) starts G
+    from the first stage's generator; a run with a checkpoint of its own will
+    resume that instead, and never reads the first stage's folder."""
+    if experiment.latest_checkpoint(workdir) is not None:
+        return
+    if config.init_generator_from:
+        experiment.init_generator_from(gan, config.init_generator_from)
+        if verbose:
+            added = [layer.name for layer in gan.generator.added]
+            pretrained = [layer.name for layer in gan.generator.layers if layer.name not in added]
+            print(f"G's layers {', '.join(pretrained)} start from {config.init_generator_from}'s latest checkpoint; "
+                  f"{', '.join(added + ['D'])} start fresh")
+    elif config.g_added_units:
+        logging.warning("--g_added_units without --init_generator_from: every layer of G starts fresh "
+                        "(TFD's second stage starts from the first stage's run folder)")
 
 
 def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):

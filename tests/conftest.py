@@ -40,10 +40,10 @@ def make_digits(n, rng):
     return (255 * np.exp(-d2 / 18.0)).astype(np.uint8)
 
 
-def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False):
+def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False, expressions=None, identities=None):
     """Writes a TFD_48x48.mat: `n` random images, rows 20..29 / 30..39 / 40..49 of every fold its
-    train / valid / test split (unless `folds` is given), the keys in `drop` left out; MATLAB v7.3
-    (HDF5) when `v73`, else the v5 format scipy writes."""
+    train / valid / test split (unless `folds` is given), expressions -1 and identities 0 (unless
+    given), the keys in `drop` left out; MATLAB v7.3 (HDF5) when `v73`, else the v5 format scipy writes."""
     import h5py
     import scipy.io
 
@@ -52,7 +52,9 @@ def write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False):
         folds = np.zeros((n, 5), np.int64)
         folds[20:30], folds[30:40], folds[40:50] = 1, 2, 3
     mat = {"images": images if images is not None else rng.integers(0, 256, (n, size, size)).astype(np.uint8),
-           "folds": folds, "labs_ex": np.full((n, 1), -1), "labs_id": np.zeros((n, 1))}
+           "folds": folds,
+           "labs_ex": np.full((n, 1), -1) if expressions is None else np.reshape(expressions, (n, 1)),
+           "labs_id": np.zeros((n, 1)) if identities is None else np.reshape(identities, (n, 1))}
     for key in drop:
         del mat[key]
     if not v73:
@@ -97,7 +99,8 @@ def write_idx_fixture():
 
 @pytest.fixture(name="write_tfd", scope="session")
 def write_tfd_fixture():
-    """`write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False)`: a TFD .mat file."""
+    """`write_tfd(path, n=60, size=48, folds=None, drop=(), images=None, v73=False, expressions=None,
+    identities=None)`: a TFD .mat file."""
     return write_tfd
 
 
@@ -111,6 +114,35 @@ def write_cifar_fixture():
 def write_png_fixture():
     """`write_png(path, value, size=20, channels=3)`: a PNG of one grey level."""
     return write_png
+
+
+# --- Experiment files ---------------------------------------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_flags(*args):
+    """The validated `Config` that `python -m keras_gan.train` builds from `args` (flagfiles name each
+    other relative to the repository, so they are read from there)."""
+    from absl import flags
+
+    from keras_gan import config
+
+    flag_values = flags.FlagValues()
+    config.define_flags(flag_values)
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        flag_values(["keras_gan.train", *args])
+    finally:
+        os.chdir(cwd)
+    return config.from_flags(flag_values)
+
+
+@pytest.fixture(name="parse_flags", scope="session")
+def parse_flags_fixture():
+    """`parse_flags(*args)`: the `Config` the command line builds from `args`, e.g. "--flagfile=flags/tfd.cfg"."""
+    return parse_flags
 
 
 # --- TensorBoard events -------------------------------------------------------------------------------

@@ -5,10 +5,8 @@ import ast
 import dataclasses
 import glob
 import os
-import sys
 
 import pytest
-from absl import flags
 
 from keras_gan import config
 
@@ -16,31 +14,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGFILES = sorted(glob.glob(os.path.join(REPO, "flags", "*.cfg")))
 
 
-def parse(*args):
-    flag_values = flags.FlagValues()
-    config.define_flags(flag_values)
-    cwd = os.getcwd()
-    os.chdir(REPO)  # flagfiles name each other relative to the repository
-    try:
-        flag_values([sys.argv[0], *args])
-    finally:
-        os.chdir(cwd)
-    return config.from_flags(flag_values)
-
-
 @pytest.mark.parametrize("path", FLAGFILES, ids=os.path.basename)
-def test_every_flagfile_parses_into_a_valid_config(path):
-    cfg = parse(f"--flagfile={path}")
+def test_every_flagfile_parses_into_a_valid_config(path, parse_flags):
+    cfg = parse_flags(f"--flagfile={path}")
     assert cfg.validate() is cfg
 
 
-def test_the_defaults_are_the_mnist_experiment():
+def test_the_defaults_are_the_mnist_experiment(parse_flags):
     assert len(FLAGFILES) >= 8
-    assert parse("--flagfile=flags/mnist.cfg") == config.Config()
+    assert parse_flags("--flagfile=flags/mnist.cfg") == config.Config()
 
 
-def test_an_experiment_file_changes_what_it_says():
-    tfd = parse("--flagfile=flags/tfd.cfg")
+def test_an_experiment_file_changes_what_it_says(parse_flags):
+    tfd = parse_flags("--flagfile=flags/tfd.cfg")
     differ = {f.name for f in dataclasses.fields(config.Config)
               if getattr(tfd, f.name) != getattr(config.Config(), f.name)}
     assert {"dataset", "g_hidden_units", "d_maxout_units", "learning_rate", "noise"} <= differ

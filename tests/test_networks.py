@@ -138,3 +138,23 @@ def test_the_conv_generator_bounds_its_output_layer_too():
 def test_maxout_takes_flat_inputs_only():
     with pytest.raises(ValueError, match="expected ndim=2"):
         Maxout(4, 2)(np.zeros((2, 3, 5), "float32"))
+
+
+def test_added_layers_come_first_and_feed_the_hidden_ones():
+    """TFD's second stage: noise -> added0 -> added1 (the bottleneck) -> h0 -> h1 -> y, and a copy made
+    from the config (as the averages of G are) has the same layers and gives the same images."""
+    from keras_gan.networks import Generator
+
+    generator = Generator(image_shape=(4, 4, 1), hidden_units=(8, 6), hidden_activations=("relu", "sigmoid"),
+                          added_units=(5, 3), added_activations=("relu", "sigmoid"), added_biases=(0.0, -2.0), seed=0)
+    z = np.random.default_rng(0).normal(size=(2, 7)).astype("float32")
+    assert generator(z).shape == (2, 4, 4, 1)
+    assert [layer.name for layer in generator.layers] == ["added0", "added1", "h0", "h1", "y"]
+    assert generator.get_layer("added0").kernel.shape == (7, 5) and generator.get_layer("h0").kernel.shape == (3, 8)
+    np.testing.assert_array_equal(generator.get_layer("added1").bias.numpy(), -2.0)
+    copy = Generator.from_config(generator.get_config())
+    copy(z)
+    copy.set_weights(generator.get_weights())
+    np.testing.assert_allclose(copy(z).numpy(), generator(z).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="`added_units`, `added_activations` and `added_biases` must have the same"):
+        Generator(added_units=(5,), added_activations=())

@@ -28,12 +28,22 @@ def load(config):
     if config.dataset == "cifar10":
         return load_cifar10_bin(config.data_dir) if config.data_dir else load_cifar10_tfds()
     if config.dataset in ("tfd", "folder") and not config.data_dir:
-        raise DataError(f"--dataset={config.dataset} needs --data_dir (it is not in tensorflow-datasets)")
+        raise DataError(f"--dataset={config.dataset} needs --data_dir (it cannot be downloaded)")
     if config.dataset == "tfd":
         return load_tfd(config.data_dir, config.tfd_size, config.tfd_fold, config.tfd_split)
     if config.dataset == "folder":
         return load_folder(config.data_dir, config.image_size, config.channels)
     raise DataError(f"--dataset must be one of {', '.join(DATASETS)}; got {config.dataset!r}")
+
+
+def image_shape(config):
+    """The shape of one example of `config`'s data set, known without loading it."""
+    shapes = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3), "gaussian1d": (1,),
+              "tfd": (config.tfd_size, config.tfd_size, 1),
+              "folder": (config.image_size, config.image_size, config.channels)}
+    if config.dataset not in shapes:
+        raise DataError(f"--dataset must be one of {', '.join(DATASETS)}; got {config.dataset!r}")
+    return shapes[config.dataset]
 
 
 class Preprocessing:
