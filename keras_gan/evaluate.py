@@ -89,6 +89,18 @@ def score(cfg, samples, splits, valid_images=1000, sigmas=None, folds=None):
     return one(splits)
 
 
+def _generator_names(run, workdir, checkpoint, generators):
+    """The generators a command scores: the given names, "all" (G and each
+    average), or by default the monitor's pick for the best checkpoint, else G."""
+    from keras_gan import experiment
+
+    if generators in (None, []):
+        return [experiment.default_generator(workdir, checkpoint)]
+    if generators == ["all"] or generators == "all":
+        return [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+    return list(generators)
+
+
 def evaluate(
     cfg,
     workdir=None,
@@ -121,12 +133,9 @@ def evaluate(
     sources = {}
     step = None
     if workdir and not (samples_path or saved_model):
-        run = experiment.load_run(workdir, checkpoint)
+        run = experiment.load_run(workdir, checkpoint, cfg)
         splits, step = run.splits, run.step
-        if generators in (None, []):
-            generators = [experiment.default_generator(workdir, checkpoint)]
-        if generators == ["all"] or generators == "all":
-            generators = [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+        generators = _generator_names(run, workdir, checkpoint, generators)
         for name in generators:
             decay = experiment.average_decay(run.gan, name)
             sources[name] = (run.gan.sample(num_samples, seed=seed, average=decay).numpy(), run.checkpoint)
