@@ -122,7 +122,7 @@ def latent_to_noise(noise):
 
 
 def gaussian_log_likelihood(x, mean, sigma):
-    """log N(x; mean, sigma^2 I) of each row: (batch,)."""
+    """log N(x; mean, sigma^2 I) of each row: (batch,); `sigma` a scalar or one per row."""
     d = tf.cast(tf.shape(x)[-1], tf.float32)
     sigma = tf.cast(sigma, tf.float32)
     return (-0.5 / sigma**2) * tf.reduce_sum(tf.square(x - mean), axis=-1) - 0.5 * d * tf.math.log(
@@ -138,10 +138,11 @@ def log_mean_exp(a, axis=-1):
 
 
 def check_sigma(sigma):
-    sigma = float(sigma)
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise AISError(f"sigma must be positive and finite; got {sigma}")
-    return sigma
+    """`sigma` as a float (or a float32 array, one per example); positive and finite, or an `AISError`."""
+    array = np.asarray(sigma, np.float64)
+    if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise AISError(f"sigma must be positive and finite; got {array.tolist()}")
+    return float(array) if array.ndim == 0 else array.astype(np.float32)
 
 
 def _as_matrix(name, array):
@@ -285,14 +286,15 @@ class Sampler:
         """The compiled pieces, traced once for any number of rows and transitions: (value_and_grad, anneal)."""
         if self._compiled is None:
             d, k = self._output_dim, self.latent_dim
-            f32 = [tf.TensorSpec([None, d]), tf.TensorSpec([]), tf.TensorSpec([None, k])]  # x, sigma, u
+            f32 = [tf.TensorSpec([None, d]), tf.TensorSpec([None]), tf.TensorSpec([None, k])]  # x, sigma, u per row
             state = [tf.TensorSpec([None]), tf.TensorSpec([None, k]), tf.TensorSpec([None], tf.float64),
                      tf.TensorSpec([None])]  # ell, grad, log w, log step size
             schedule = [tf.TensorSpec([None], tf.float64), tf.TensorSpec([None], tf.float64),
                         tf.TensorSpec([None, None]), tf.TensorSpec([2], tf.int64)]
             value_and_grad = tf.function(self._log_likelihood_and_grad, input_signature=f32)
             anneal = {adapt: tf.function(lambda *args, adapt=adapt: self._transitions(*args, adapt),
-                                         input_signature=f32 + state + schedule) for adapt in (True, False)}
+                                         input_signature=f32 + state + schedule)
+                      for adapt in (True, False)}
             self._compiled = value_and_grad, anneal
         return self._compiled
 
@@ -325,11 +327,12 @@ class Sampler:
         value_and_grad, anneal = self._compile()
         progbar = keras.utils.Progbar(len(batches) * num_steps, verbose=self.verbose,
                                          stateful_metrics=["acceptance", "step_size"])
-        sigma_t = tf.constant(sigma, tf.float32)
+        sigma = np.broadcast_to(np.asarray(sigma, np.float32), (n,))
         for b, rows in batches:
             nb = rows.stop - rows.start
             key = stream_seed(self.seed, "ais", tag, b)
             x_rows = tf.constant(np.repeat(x[rows], k, axis=0))
+            sigma_t = tf.constant(np.repeat(sigma[rows], k))
             if reverse:
                 u = tf.constant(np.repeat(np.asarray(u_start, np.float32)[rows], k, axis=0))
             else:
@@ -361,7 +364,9 @@ class Sampler:
 
         Args:
             x: Examples (n, ...) in G's output space, flattened to (n, d).
-            sigma: The observation noise's standard deviation.
+            sigma: The observation noise's standard deviation, one for all
+                examples or one per example (a sigma search runs a grid as
+                one batch).
             num_steps: T, the number of intermediate distributions.
             tag: Names the run's random stream (runs with different tags
                 draw independent chains).
@@ -369,7 +374,10 @@ class Sampler:
         Returns:
             An `AISResult`; `log_likelihood` holds the stochastic lower bounds.
         """
-        return self._run(self._check_data("x", x), check_sigma(sigma), num_steps, tag)
+        x, sigma = self._check_data("x", x), check_sigma(sigma)
+        if np.ndim(sigma) and np.shape(sigma) != (len(x),):
+            raise AISError(f"sigma must be one number or one per example ({len(x)}); got shape {np.shape(sigma)}")
+        return self._run(x, sigma, num_steps, tag)
 
     def reverse(self, x, u_exact, sigma, step_sizes, tag="reverse"):
         """Reverse AIS from exact posterior samples `u_exact` (n, latent_dim)
@@ -428,8 +436,8 @@ class AISEvaluation:
         return dataclasses.asdict(self)
 
 
-def evaluate(decode, latent_dim, valid, test, sigmas=DEFAULT_SIGMAS, num_chains=16, num_steps=1000, leapfrog_steps=10,
-             valid_steps=200, bdmc_examples=20, seed=0, verbose=0):
+def evaluate(decode, latent_dim, valid, test, sigmas=DEFAULT_SIGMAS, num_chains=4, num_steps=500, leapfrog_steps=10,
+             valid_steps=None, bdmc_examples=10, seed=0, verbose=0):
     """Chooses sigma on `valid`, estimates log p(x) of each `test` row, and
     checks the schedule by BDMC.
 
@@ -437,15 +445,16 @@ def evaluate(decode, latent_dim, valid, test, sigmas=DEFAULT_SIGMAS, num_chains=
         decode: See `Sampler`.
         latent_dim: The dimension of G's noise.
         valid: Validation examples; with several `sigmas`, each sigma is
-            scored by the mean AIS estimate over them (`valid_steps`
-            distributions) and the best is used. Cheap AIS is looser at small
-            sigma, so the choice leans to larger sigma, never to the test set.
+            scored by the mean AIS estimate over them and the best is used.
+            A short schedule is looser at small sigma, so a sigma search with
+            fewer distributions than the test run leans to larger sigma.
         test: The examples scored, with `num_steps` distributions.
         sigmas: The grid; a single value is used as it is.
         num_chains: Chains per example (K).
         num_steps: Intermediate distributions of the test and BDMC runs.
         leapfrog_steps: Leapfrog steps per HMC transition.
-        valid_steps: Intermediate distributions of the sigma search.
+        valid_steps: Intermediate distributions of the sigma search
+            (default: `num_steps`, the schedule the test images get).
         bdmc_examples: Examples simulated from the model for the BDMC gap
             (0: no BDMC).
         seed: Seeds every chain.
@@ -455,6 +464,7 @@ def evaluate(decode, latent_dim, valid, test, sigmas=DEFAULT_SIGMAS, num_chains=
         An `AISEvaluation`.
     """
     sigmas = [check_sigma(s) for s in np.atleast_1d(sigmas)]
+    valid_steps = valid_steps or num_steps
     if not sigmas:
         raise AISError("the sigma grid is empty; expected at least one sigma")
     sampler = Sampler(decode, latent_dim, num_chains=num_chains, leapfrog_steps=leapfrog_steps, seed=seed,
@@ -466,9 +476,11 @@ def evaluate(decode, latent_dim, valid, test, sigmas=DEFAULT_SIGMAS, num_chains=
     start = time.perf_counter()
     if len(sigmas) > 1:
         valid = sampler._check_data("valid", valid)
-        for s in sigmas:
-            say(f"Choosing sigma: AIS at sigma={s:g} on {len(valid)} validation images, {valid_steps} distributions")
-            valid_scores.append(float(sampler.forward(valid, s, valid_steps, tag=("valid", s)).log_likelihood.mean()))
+        say(f"Choosing sigma among {', '.join(f'{s:g}' for s in sigmas)}: AIS on {len(valid)} validation images, "
+            f"{valid_steps} distributions, every sigma in one batch")
+        grid = sampler.forward(np.tile(valid, (len(sigmas), 1)), np.repeat(sigmas, len(valid)), valid_steps,
+                               tag="valid")
+        valid_scores = grid.log_likelihood.reshape(len(sigmas), len(valid)).mean(axis=1).tolist()
         sigma = sigmas[int(np.argmax(valid_scores))]
         seconds["sigma_search"] = time.perf_counter() - start
     else:
