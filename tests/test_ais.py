@@ -1,4 +1,4 @@
-"""AIS and BDMC against log-likelihoods known exactly.
+"""AIS and BDMC against log-likelihoods known exactly, and `evaluate --method=ais` on a tiny run.
 
 The linear-Gaussian generator G(z) = W z + b with z ~ N(0, I) has
 p(x) = N(x; b, W W^T + sigma^2 I) in closed form; its posterior is about ten
@@ -6,15 +6,20 @@ times narrower than the prior, so plain importance sampling from the prior
 would be far off and annealing has work to do.
 """
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import stats
 
-from keras_gan import ais
+from keras_gan import ais, evaluate, train_lib
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENT, DIM, SIGMA = 3, 6, 0.2
 
 
@@ -109,6 +114,7 @@ def test_bad_inputs_name_what_was_expected(linear):
         ais.sigmoid_schedule(0)
     with pytest.raises(ais.AISError, match="num_chains must be a positive integer"):
         ais.Sampler(sampler.decode, LATENT, num_chains=0)
+    assert evaluate.DEFAULT_AIS_SIGMAS == ais.DEFAULT_SIGMAS
 
 
 def test_the_schedule_is_sigmoid_spaced_from_0_to_1():
@@ -116,3 +122,48 @@ def test_the_schedule_is_sigmoid_spaced_from_0_to_1():
     assert betas[0] == 0.0 and betas[-1] == 1.0 and np.all(np.diff(betas) > 0)
     assert np.diff(betas)[0] < np.diff(betas)[50] / 10  # crowded at the ends
     np.testing.assert_allclose(betas, 1.0 - betas[::-1], atol=1e-12)
+
+
+# --- The command on a tiny trained run ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, make_tiny_config):
+    # Weights ten times the default make G depend on z from the start, so that the posterior is narrow and BDMC's gap
+    # is wide at 30 distributions.
+    cfg = make_tiny_config(epochs=1, parzen_every=0, ema_decays=(0.9,), g_irange=0.5)
+    workdir = str(tmp_path_factory.mktemp("ais") / "run")
+    train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    return workdir
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "keras_gan.evaluate", *args], capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def test_cli_writes_ais_json_for_g_and_its_average(tiny_run):
+    out = run_cli(f"--workdir={tiny_run}", "--method=ais", "--checkpoint=10", "--generator=all", "--ais_examples=3",
+                  "--ais_chains=4", "--ais_steps=30", "--ais_leapfrog=2", "--ais_sigmas=0.1,0.3", "--ais_valid=3",
+                  "--ais_valid_steps=10", "--ais_bdmc=3")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "this run, ema_0.9" in out.stdout and "BDMC on 3 simulated images" in out.stdout
+    results = json.loads(open(os.path.join(tiny_run, "ais.json")).read())
+    assert [r["generator"] for r in results] == ["generator", "ema_0.9"]
+    for r in results:
+        assert r["checkpoint_step"] == 10 and r["n_test"] == 3 and len(r["test_indices"]) == 3
+        assert np.all(np.isfinite([r["mean"], r["se"], *r["log_likelihoods"], *r["valid_scores"]]))
+        assert r["sigmas"] == [0.1, 0.3] and r["sigma"] in r["sigmas"] and len(r["valid_scores"]) == 2
+        assert r["bdmc"]["lower_mean"] < r["bdmc"]["upper_mean"] and np.isfinite(r["bdmc"]["gap_mean"])
+    assert not os.path.exists(os.path.join(tiny_run, "parzen.json"))
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--ais_sigmas=0.1,-1"], "error: --ais_sigmas must be positive numbers"),
+    (["--ais_sigmas=0.1,abc"], "error: --ais_sigmas must be positive numbers"),
+    (["--samples=x.npy"], "error: --method=ais needs the generator itself"),
+])
+def test_cli_bad_ais_settings_are_one_line(tmp_path, args, message):
+    out = run_cli(f"--workdir={tmp_path}", "--method=ais", *args)
+    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
