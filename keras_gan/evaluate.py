@@ -6,10 +6,18 @@
     python -m keras_gan.evaluate --workdir=runs/mnist --diagnose            # and where the nats go
     python -m keras_gan.evaluate --saved_model=runs/mnist/export/generator --data_dir=../shared/data/mnist
     python -m keras_gan.evaluate --samples=other_model.npy --data_dir=../shared/data/mnist
+    python -m keras_gan.evaluate --workdir=runs/mnist --method=ais           # annealed importance sampling instead
 
 sigma is chosen on the validation split (the first 1,000 images by default, as
 the release) from `numpy.logspace(-1, 0, 10)`; the mean over the test split
 and its standard error are reported beside the paper's row (section 5).
+
+With `--method=ais` a run's generators are scored by annealed importance
+sampling of p(x) = integral p(z) N(x; G(z), sigma^2 I) dz instead (Wu et al.,
+2017; `keras_gan.ais`): a stochastic lower bound per test image (a random
+subset of them by default, to finish in minutes on a CPU), sigma chosen on
+validation images, and the BDMC gap of the schedule on images simulated from
+the generator. The result goes to `<workdir>/ais.json`.
 """
 
 import os
@@ -17,6 +25,7 @@ import os
 import numpy as np
 
 PAPER_TABLE1 = {"mnist": (225.0, 2.0), "tfd": (2057.0, 26.0)}
+DEFAULT_AIS_SIGMAS = (0.05, 0.07, 0.1, 0.14, 0.2)  # = ais.DEFAULT_SIGMAS, here so that --help needs no TensorFlow
 _ROW = "{:<30} {:<6} {}"
 
 
@@ -89,6 +98,18 @@ def score(cfg, samples, splits, valid_images=1000, sigmas=None, folds=None):
     return one(splits)
 
 
+def _generator_names(run, workdir, checkpoint, generators):
+    """The generators a command scores: the given names, "all" (G and each
+    average), or by default the monitor's pick for the best checkpoint, else G."""
+    from keras_gan import experiment
+
+    if generators in (None, []):
+        return [experiment.default_generator(workdir, checkpoint)]
+    if generators == ["all"] or generators == "all":
+        return [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+    return list(generators)
+
+
 def evaluate(
     cfg,
     workdir=None,
@@ -121,12 +142,9 @@ def evaluate(
     sources = {}
     step = None
     if workdir and not (samples_path or saved_model):
-        run = experiment.load_run(workdir, checkpoint)
+        run = experiment.load_run(workdir, checkpoint, cfg)
         splits, step = run.splits, run.step
-        if generators in (None, []):
-            generators = [experiment.default_generator(workdir, checkpoint)]
-        if generators == ["all"] or generators == "all":
-            generators = [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+        generators = _generator_names(run, workdir, checkpoint, generators)
         for name in generators:
             decay = experiment.average_decay(run.gan, name)
             sources[name] = (run.gan.sample(num_samples, seed=seed, average=decay).numpy(), run.checkpoint)
@@ -158,6 +176,106 @@ def evaluate(
                 if result["sigma"] is not None:
                     tf.summary.scalar(f"parzen/sigma{suffix}", result["sigma"])
     return results
+
+
+def _subset(count, wanted, seed, split):
+    """Sorted indices of a seeded random subset of `wanted` of `count` images
+    (all of them for 0 or more than there are): MNIST's test split is ordered
+    (its first 5,000 digits are the cleaner ones), so a prefix would be biased."""
+    if wanted == 0 or wanted >= count:
+        return np.arange(count)
+    from keras_gan.seeds import stream_seed
+
+    return np.sort(np.random.default_rng(stream_seed(seed, "ais_subset", split)).choice(count, wanted, replace=False))
+
+
+def evaluate_ais(cfg, workdir, checkpoint="latest", generators=None, num_examples=50, num_chains=4, num_steps=500,
+                 leapfrog_steps=10, sigmas=None, valid_images=10, valid_steps=None, bdmc_examples=10, seed=0,
+                 output=None, verbose=1):
+    """AIS log-likelihoods (`keras_gan.ais`) of a run's generators on test images; one result dict per generator.
+
+    Args:
+        cfg: The run's config (`data_dir` may point elsewhere).
+        workdir: The run folder; `checkpoint` and `generators` as in `evaluate`.
+        num_examples: Test images scored, a seeded random subset (0: all).
+        num_chains, num_steps, leapfrog_steps: K chains per image, T
+            intermediate distributions, leapfrog steps per HMC transition.
+        sigmas: The observation noise grid, chosen on `valid_images` random
+            validation images with `valid_steps` distributions (default:
+            `num_steps`; one sigma: used as it is). Default `ais.DEFAULT_SIGMAS`.
+        bdmc_examples: Images simulated from each generator for the BDMC gap (0: none).
+        seed: Seeds the subsets and the chains.
+        output: Where the JSON goes (one dict, or a list for several generators).
+        verbose: 1 for what runs and progress bars.
+
+    Returns:
+        A list of dicts: `ais.AISEvaluation` fields plus dataset, source,
+        checkpoint_step, generator, noise and test_indices.
+    """
+    import tensorflow as tf
+
+    from keras_gan import ais, config, experiment
+    from keras_gan import data as data_lib
+
+    run = experiment.load_run(workdir, checkpoint, cfg)
+    gan = run.gan
+    if gan.num_classes:
+        raise config.ConfigError("--method=ais scores the paper's unconditional generator; this run is "
+                                 "--conditional, whose p(x) sums over classes (use --method=parzen)")
+    preprocessing = data_lib.Preprocessing(cfg.preprocess, run.splits.train)
+
+    def to_model(images):
+        pixels = preprocessing.forward(data_lib.to_float(images)).numpy()
+        return pixels.reshape(len(pixels), -1)
+
+    test_indices = _subset(len(run.splits.test), num_examples, seed, "test")
+    valid_indices = _subset(len(run.splits.valid), valid_images, seed, "valid")
+    test, valid = to_model(run.splits.test[test_indices]), to_model(run.splits.valid[valid_indices])
+    to_noise = ais.latent_to_noise(gan.noise)
+    results = []
+    for name in _generator_names(run, workdir, checkpoint, generators):
+        decay = experiment.average_decay(gan, name)
+
+        def decode(u, decay=decay):
+            return tf.reshape(gan.generate(to_noise(u), average=decay), (tf.shape(u)[0], -1))
+
+        if verbose:
+            print(f"{name} of {run.checkpoint} (step {run.step}):")
+        result = ais.evaluate(decode, gan.noise_dim, valid, test,
+                              sigmas=ais.DEFAULT_SIGMAS if sigmas is None else sigmas, num_chains=num_chains,
+                              num_steps=num_steps, leapfrog_steps=leapfrog_steps, valid_steps=valid_steps,
+                              bdmc_examples=bdmc_examples, seed=seed, verbose=verbose).to_dict()
+        result.update(dataset=cfg.dataset, source=run.checkpoint, checkpoint_step=run.step, generator=name,
+                      noise=gan.noise, test_indices=test_indices.tolist())
+        results.append(result)
+    if output:
+        experiment.write_json(output, results[0] if len(results) == 1 else results)
+    with tf.summary.create_file_writer(workdir).as_default(step=run.step):
+        for result in results:
+            suffix = "" if result["generator"] == experiment.GENERATOR else f"_{result['generator']}"
+            tf.summary.scalar(f"ais/test_log_likelihood{suffix}", result["mean"])
+            tf.summary.scalar(f"ais/sigma{suffix}", result["sigma"])
+            if result["bdmc"]:
+                tf.summary.scalar(f"ais/bdmc_gap{suffix}", result["bdmc"]["gap_mean"])
+    return results
+
+
+def ais_rows(results):
+    """One printable line per generator: the AIS estimate, how it was made, the BDMC gap and the cost."""
+    results = [results] if isinstance(results, dict) else results
+    lines = [_ROW.format("Model", "Data", "AIS log-likelihood (a stochastic lower bound), nats")]
+    for r in results:
+        name = "Adversarial nets (this run)" if r["generator"] == "generator" else f"this run, {r['generator']}"
+        estimate = (f"{r['mean']:.1f} +- {r['se']:.1f}  (sigma={r['sigma']:.3g}, {r['n_test']} test images, "
+                    f"{r['num_chains']} chains, {r['num_steps']} distributions, {r['leapfrog_steps']} leapfrog "
+                    f"steps, acceptance {r['acceptance']:.2f})")
+        lines.append(_ROW.format(name, r["dataset"].upper(), estimate))
+        if r["bdmc"]:
+            b = r["bdmc"]
+            lines.append(f"  BDMC on {b['n_simulated']} simulated images: lower {b['lower_mean']:.1f}, upper "
+                         f"{b['upper_mean']:.1f}, gap {b['gap_mean']:.2f} +- {b['gap_se']:.2f} nats")
+        lines.append("  wall-clock: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["seconds"].items()))
+    return lines
 
 
 def table1_rows(results):
@@ -197,7 +315,36 @@ def main(argv):
     cli.quiet_logs()
     FLAGS = flags.FLAGS
 
+    def run_ais():
+        if not FLAGS.workdir or FLAGS.samples or FLAGS.saved_model:
+            raise config.ConfigError("--method=ais needs the generator itself: give --workdir (a --samples file has "
+                                     "no generator, and a --saved_model does not record its noise prior)")
+        if FLAGS.diagnose:
+            raise config.ConfigError("--diagnose goes with --method=parzen")
+        try:
+            sigmas = [float(s) for s in FLAGS.ais_sigmas]
+        except ValueError:
+            sigmas = []
+        if not sigmas or not all(np.isfinite(s) and s > 0 for s in sigmas):
+            raise config.ConfigError(f"--ais_sigmas must be positive numbers, comma-separated; got "
+                                     f"{','.join(FLAGS.ais_sigmas)!r}")
+        cfg = config.load_run_config(FLAGS.workdir)
+        if FLAGS.data_dir:
+            cfg.data_dir = FLAGS.data_dir
+        output = FLAGS.output or os.path.join(FLAGS.workdir, "ais.json")
+        results = evaluate_ais(
+            cfg, FLAGS.workdir, checkpoint=FLAGS.checkpoint,
+            generators=FLAGS.generator.split(",") if FLAGS.generator else None, num_examples=FLAGS.ais_examples,
+            num_chains=FLAGS.ais_chains, num_steps=FLAGS.ais_steps, leapfrog_steps=FLAGS.ais_leapfrog, sigmas=sigmas,
+            valid_images=FLAGS.ais_valid, valid_steps=FLAGS.ais_valid_steps or None, bdmc_examples=FLAGS.ais_bdmc,
+            seed=FLAGS.seed, output=output)
+        print(f"{results[0]['source']} (step {results[0]['checkpoint_step']})")
+        print("\n".join(ais_rows(results)))
+        print(f"Wrote {output}")
+
     def run_evaluation():
+        if FLAGS.method == "ais":
+            return run_ais()
         if (
             sum(
                 map(
@@ -279,7 +426,24 @@ def run():
     flags.DEFINE_float("sigma_max", 1.0, "Largest sigma of the grid.", lower_bound=1e-6)
     flags.DEFINE_integer("num_sigmas", 10, "Sigmas in the grid (log-spaced).", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the generator's noise.", lower_bound=0)
-    flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/parzen.json).")
+    flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/parzen.json, or ais.json).")
+    flags.DEFINE_enum("method", "parzen", ("parzen", "ais"), "parzen: Table 1's Parzen-window protocol; ais: "
+                      "annealed importance sampling of p(x) = int p(z) N(x; G(z), sigma^2 I) dz (Wu et al. 2017), "
+                      "with a BDMC check of its accuracy (keras_gan/ais.py).")
+    flags.DEFINE_integer("ais_examples", 50, "--method=ais: test images scored, a seeded random subset (0: all).",
+                         lower_bound=0)
+    flags.DEFINE_integer("ais_chains", 4, "--method=ais: AIS chains per image.", lower_bound=1)
+    flags.DEFINE_integer("ais_steps", 500, "--method=ais: intermediate distributions (sigmoid schedule) of the "
+                         "test and BDMC runs.", lower_bound=1)
+    flags.DEFINE_integer("ais_leapfrog", 10, "--method=ais: leapfrog steps per HMC transition.", lower_bound=1)
+    flags.DEFINE_list("ais_sigmas", [f"{s:g}" for s in DEFAULT_AIS_SIGMAS], "--method=ais: the observation noise "
+                      "sigma, or a grid of them chosen on validation images (comma-separated).")
+    flags.DEFINE_integer("ais_valid", 10, "--method=ais: validation images the sigma grid is scored on.",
+                         lower_bound=1)
+    flags.DEFINE_integer("ais_valid_steps", 0, "--method=ais: intermediate distributions of the sigma search (0: "
+                         "--ais_steps; fewer make small sigmas look worse than they are).", lower_bound=0)
+    flags.DEFINE_integer("ais_bdmc", 10, "--method=ais: images simulated from the generator for the BDMC gap "
+                         "(0: no BDMC).", lower_bound=0)
     flags.DEFINE_bool(
         "diagnose",
         False,

@@ -321,10 +321,11 @@ class Run:
     step: int
 
 
-def load_run(workdir, checkpoint="latest"):
+def load_run(workdir, checkpoint="latest", config=None):
     """Loads a run folder with the GAN restored from `checkpoint` (see
-    `find_checkpoint`)."""
-    cfg = config_lib.load_run_config(workdir)
+    `find_checkpoint`). `config` (default: the folder's config.json) may
+    change where the data is read from (`--data_dir`), not the model."""
+    cfg = config or config_lib.load_run_config(workdir)
     path = find_checkpoint(workdir, checkpoint)
     splits = data_lib.load(cfg)
     gan = build_gan(cfg, splits)
