@@ -76,6 +76,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.errors import UserError
+from keras_gan.parzen import as_image_matrix
 from keras_gan.seeds import stream_seed
 
 TARGET_ACCEPTANCE = 0.65
@@ -146,13 +147,7 @@ def check_sigma(sigma):
 
 
 def _as_matrix(name, array):
-    array = np.asarray(array)
-    if array.ndim == 0 or array.shape[0] == 0:
-        raise AISError(f"{name} is empty; expected at least one image")
-    matrix = array.reshape(array.shape[0], -1).astype(np.float32)
-    if not np.all(np.isfinite(matrix)):
-        raise AISError(f"{name} holds non-finite values")
-    return matrix
+    return as_image_matrix(name, array, AISError)
 
 
 @dataclasses.dataclass

@@ -37,13 +37,16 @@ class ParzenError(UserError, ValueError):
     """The arrays or sigmas given to the estimator are not usable."""
 
 
-def _as_matrix(name, array):
+def as_image_matrix(name, array, error=None):
+    """`array` (N, ...) as an (N, D) float32 matrix; `error` (default
+    ParzenError) names `name` when it is empty or holds non-finite values."""
+    error = error or ParzenError
     array = np.asarray(array)
     if array.ndim == 0 or array.shape[0] == 0:
-        raise ParzenError(f"{name} is empty; expected at least one image")
+        raise error(f"{name} is empty; expected at least one image")
     matrix = array.reshape(array.shape[0], -1).astype(np.float32)
     if not np.all(np.isfinite(matrix)):
-        raise ParzenError(f"{name} holds non-finite values")
+        raise error(f"{name} holds non-finite values")
     return matrix
 
 
@@ -94,7 +97,7 @@ def log_likelihood(samples, data, sigma, batch_size=1000, centre_batch_size=1000
     Returns:
         float64 array (n,) of log p(x) in nats.
     """
-    samples, data = _as_matrix("samples", samples), _as_matrix("data", data)
+    samples, data = as_image_matrix("samples", samples), as_image_matrix("data", data)
     if samples.shape[1] != data.shape[1]:
         raise ParzenError(
             f"samples have {samples.shape[1]} dimensions but data has {data.shape[1]}; they must match"
@@ -137,8 +140,8 @@ def evaluate(samples, valid, test, sigmas=PAPER_SIGMAS, batch_size=1000, centre_
     Returns:
         A `ParzenResult`.
     """
-    samples = _as_matrix("samples", samples)
-    valid, test = _as_matrix("valid", valid), _as_matrix("test", test)
+    samples = as_image_matrix("samples", samples)
+    valid, test = as_image_matrix("valid", valid), as_image_matrix("test", test)
     for name, array in (("valid", valid), ("test", test)):
         if array.shape[1] != samples.shape[1]:
             raise ParzenError(
@@ -173,11 +176,11 @@ def nearest(queries, reference, batch_size=10_000):
     The same ||q||^2 + ||r||^2 - 2 q.r products as the estimator, with
     `reference` in batches so 50,000 training images need no N x N matrix.
     """
-    q = tf.constant(_as_matrix("queries", queries))
+    q = tf.constant(as_image_matrix("queries", queries))
     q_sq = tf.reduce_sum(q * q, axis=1, keepdims=True)
     best_d = np.full(q.shape[0], np.inf)
     best_i = np.zeros(q.shape[0], np.int64)
-    reference = _as_matrix("reference", reference)
+    reference = as_image_matrix("reference", reference)
     for start in range(0, len(reference), batch_size):
         d, i = (t.numpy() for t in _nearest_in_chunk(q, q_sq, tf.constant(reference[start:start + batch_size])))
         better = d < best_d
