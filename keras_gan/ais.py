@@ -21,8 +21,8 @@ Jensen's inequality E[log p_hat(x)] <= log p(x): each estimate is a
 stochastic lower bound, and a poor schedule makes it looser, never higher.
 
 Schedule: beta_t sigmoid-spaced, beta_t proportional to s(r (2t/T - 1)) - s(-r)
-with s the logistic function and r = 4 (Grosse, Maddison and Salakhutdinov,
-2013; the schedule of Wu et al.'s code): more distributions near both ends,
+with s the logistic function and r = 4 (Grosse, Ghahramani and Adams,
+2015; the schedule of Wu et al.'s code): more distributions near both ends,
 where the path changes fastest.
 
 Transitions: Hamiltonian Monte Carlo (Neal, 2011) on U_t(z) = -log f_t(z),
