@@ -6,7 +6,7 @@ Burda, Salakhutdinov and Grosse, "On the Quantitative Analysis of
 Decoder-Based Generative Models" (ICLR 2017), give G a density by adding
 Gaussian observation noise,
 
-    p(x) = integral p(z) N(x; G(z), sigma^2 I) dz,                           (Wu et al., sec. 2.1)
+    p(x) = integral p(z) N(x; G(z), sigma^2 I) dz,                           (their observation model)
 
 and estimate the integral by AIS over z (Neal, 2001), in the form below:
 
@@ -21,13 +21,13 @@ Jensen's inequality E[log p_hat(x)] <= log p(x): each estimate is a
 stochastic lower bound, and a poor schedule makes it looser, never higher.
 
 Schedule: beta_t sigmoid-spaced, beta_t proportional to s(r (2t/T - 1)) - s(-r)
-with s the logistic function and r = 4 (Grosse, Maddison and Salakhutdinov,
-2013; the schedule of Wu et al.'s code): more distributions near both ends,
+with s the logistic function and r = 4 (Grosse, Ghahramani and Adams,
+2015; the schedule of Wu et al.'s code): more distributions near both ends,
 where the path changes fastest.
 
 Transitions: Hamiltonian Monte Carlo (Neal, 2011) on U_t(z) = -log f_t(z),
 one momentum draw, `leapfrog_steps` leapfrog steps and a Metropolis test per
-intermediate distribution (Wu et al., sec. 4). The step size is one per
+intermediate distribution (as Wu et al. do). The step size is one per
 example, shared by its K chains, and adapted after every transition toward
 an acceptance rate of 0.65 (Wu et al.'s target):
 log eps <- log eps + rate (a - 0.65), a the chains' mean acceptance
@@ -49,7 +49,7 @@ the box's faces, where a reflecting or rejecting sampler would waste its
 leapfrog steps. The price is a flat map for |u| > 3 (0.3% of the prior's
 mass per coordinate), where moves in u barely move z.
 
-BDMC (Grosse, Ghahramani and Adams, 2015; Wu et al., sec. 2.3): on data
+BDMC (Grosse, Ghahramani and Adams, 2015; the check Wu et al. use): on data
 simulated from the model, z* ~ p(z), x = G(z*) + sigma eps, z* is an exact
 sample of the posterior p(z | x). Reverse AIS, started at z* and annealed
 from beta = 1 to 0, has E[w_rev] = Z_0 / Z_T = 1 / p(x), so

@@ -270,6 +270,8 @@ def ais_rows(results):
                     f"{r['num_chains']} chains, {r['num_steps']} distributions, {r['leapfrog_steps']} leapfrog "
                     f"steps, acceptance {r['acceptance']:.2f})")
         lines.append(_ROW.format(name, r["dataset"].upper(), estimate))
+        if len(r["sigmas"]) > 1 and r["sigma"] in (min(r["sigmas"]), max(r["sigmas"])):
+            lines.append(f"  sigma={r['sigma']:.3g} is at the edge of the grid: widen --ais_sigmas to be sure of it")
         if r["bdmc"]:
             b = r["bdmc"]
             lines.append(f"  BDMC on {b['n_simulated']} simulated images: lower {b['lower_mean']:.1f}, upper "

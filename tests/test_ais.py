@@ -148,6 +148,7 @@ def test_cli_writes_ais_json_for_g_and_its_average(tiny_run):
                   "--ais_valid_steps=10", "--ais_bdmc=3")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "this run, ema_0.9" in out.stdout and "BDMC on 3 simulated images" in out.stdout
+    assert "is at the edge of the grid" in out.stdout  # a grid of two has no inside
     results = json.loads(open(os.path.join(tiny_run, "ais.json")).read())
     assert [r["generator"] for r in results] == ["generator", "ema_0.9"]
     for r in results:
