@@ -74,6 +74,12 @@ class GAN(keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.value_tracker = keras.metrics.Mean(name="value")
+        # How the early game is going (not part of it): each player's gradient norm, how much of G's
+        # output sits at its sigmoid's ends, and how much G's samples differ from one another.
+        self.d_grad_norm_tracker = keras.metrics.Mean(name="d_grad_norm")
+        self.g_grad_norm_tracker = keras.metrics.Mean(name="g_grad_norm")
+        self.g_saturated_tracker = keras.metrics.Mean(name="g_saturated")
+        self.g_spread_tracker = keras.metrics.Mean(name="g_spread")
 
     def compile(
         self,
@@ -204,6 +210,8 @@ class GAN(keras.Model):
             return self.discriminator(x, ops.one_hot(labels, self.num_classes), training=training)
         return self.discriminator(x, training=training)
 
+    GAME_METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "value")  # the progress bar's; the rest go to TensorBoard
+
     @property
     def metrics(self):
         return [
@@ -212,6 +220,10 @@ class GAN(keras.Model):
             self.d_real_tracker,
             self.d_fake_tracker,
             self.value_tracker,
+            self.d_grad_norm_tracker,
+            self.g_grad_norm_tracker,
+            self.g_saturated_tracker,
+            self.g_spread_tracker,
         ]
 
     def sample_noise(self, batch_size, seed=None):
@@ -245,20 +257,29 @@ class GAN(keras.Model):
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             scaled_loss = self.d_optimizer.scale_loss(d_loss * scale)
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, d_vars), d_vars))
+        d_grads = tape.gradient(scaled_loss, d_vars)
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        self.d_grad_norm_tracker.update_state(_gradient_norm(d_grads, self.d_optimizer, scale))
         return d_loss, real_logits, fake_logits
 
     def _generator_step(self, batch_size, labels, scale):
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminate(
-                self.generate(self.sample_noise(batch_size), labels, training=True), labels, training=True
-            )
+            fake = self.generate(self.sample_noise(batch_size), labels, training=True)
+            fake_logits = self.discriminate(fake, labels, training=True)
             g_loss = self.generator_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(g_loss * scale)
         # Only G's weights are sources: D's weight gradients are never built.
-        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_loss, g_vars), g_vars))
+        g_grads = tape.gradient(scaled_loss, g_vars)
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self._track_generator(g_grads, fake, scale)
         return g_loss
+
+    def _track_generator(self, g_grads, fake, scale):
+        self.g_grad_norm_tracker.update_state(_gradient_norm(g_grads, self.g_optimizer, scale))
+        fake = ops.cast(fake, "float32")
+        self.g_saturated_tracker.update_state(ops.mean(ops.cast((fake < 0.01) | (fake > 0.99), "float32")))
+        self.g_spread_tracker.update_state(ops.mean(ops.std(fake, axis=0)))
 
     def _update_averages(self):
         """theta_avg <- beta theta_avg + (1 - beta) theta_g for every average,
@@ -289,6 +310,8 @@ class GAN(keras.Model):
         del tape
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self.d_grad_norm_tracker.update_state(_gradient_norm(d_grads, self.d_optimizer, scale))
+        self._track_generator(g_grads, fake, scale)
         return d_loss, g_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -335,6 +358,14 @@ class GAN(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+def _gradient_norm(grads, optimizer, scale):
+    """The global L2 norm of one player's gradient of its (unscaled) batch-mean loss on this replica."""
+    norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads if g is not None])
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        norm = norm / tf.cast(optimizer.dynamic_scale, tf.float32)
+    return norm / scale
 
 
 def _ema_update(average, weight, decay):

@@ -201,7 +201,8 @@ class TrainingLog:
         for m in self.gan.metrics:
             m.reset_state()
         self.trained_steps, self.train_seconds = self.trained_steps + chunk, self.train_seconds + seconds
-        bad = [name for name, value in self.metrics.items() if not np.isfinite(value)]
+        # The game's own metrics; a gradient norm under float16 loss scaling may overflow on a skipped step.
+        bad = [name for name in self.gan.GAME_METRICS if not np.isfinite(self.metrics.get(name, 0.0))]
         if bad:
             raise TrainingError(f"{', '.join(bad)} became non-finite at step {step}; training stopped, the last "
                                 f"checkpoint ({latest_checkpoint}) is left as it was")
@@ -211,7 +212,8 @@ class TrainingLog:
                            momentum=float(optimizer.momentum), steps_per_sec=chunk / seconds)
             summaries.write_scalars(self.writer, step, scalars)
         in_epoch = step - (step - 1) // self.spe * self.spe
-        self.progbar.update(in_epoch, [*self.metrics.items(), ("steps/s", chunk / seconds)])
+        game = [(name, self.metrics[name]) for name in self.gan.GAME_METRICS if name in self.metrics]
+        self.progbar.update(in_epoch, [*game, ("steps/s", chunk / seconds)])
 
     def _open_progbar(self, step):
         epoch_start = step // self.spe * self.spe
@@ -221,7 +223,7 @@ class TrainingLog:
             self.progbar = keras.utils.Progbar(
                 min(self.spe, self.total_steps - epoch_start),
                 verbose=self.verbose,
-                stateful_metrics=[m.name for m in self.gan.metrics] + ["steps/s"],
+                stateful_metrics=[*self.gan.GAME_METRICS, "steps/s"],
             )
 
     def epoch_done(self, step):

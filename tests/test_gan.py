@@ -76,7 +76,8 @@ def test_train_step_updates_both_players_and_reports_metrics(update, generator_l
     g0 = gan.generator.trainable_variables[0].numpy().copy()
     d0 = gan.discriminator.trainable_variables[0].numpy().copy()
     logs = gan.train_step(tf.constant(real_batch(16)))
-    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "value"}
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "value", "d_grad_norm", "g_grad_norm", "g_saturated",
+                         "g_spread"}
     assert all(np.isfinite(float(v)) for v in logs.values())
     np.testing.assert_allclose(float(logs["d_loss"]), -0.5 * float(logs["value"]), rtol=1e-5)
     assert not np.array_equal(g0, gan.generator.trainable_variables[0].numpy())
@@ -189,3 +190,32 @@ def test_each_step_moves_its_players_by_their_full_loss_gradients(step, updated)
         for old, new, gradient in zip(before[name], model.trainable_variables, gradients[name]):
             expected = -gradient.numpy() if name in updated else np.zeros_like(old)
             np.testing.assert_allclose(new.numpy() - old, expected, rtol=1e-4, atol=1e-7, err_msg=new.path)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_gradient_norms_are_those_of_the_first_update(update):
+    """Momentum starts from zero, so the first update of each player is -lr * gradient: its norm / lr."""
+    lr = 0.05
+    gan = make_gan(update=update, lr=lr, d_irange=0.5)
+    before = [[v.numpy().copy() for v in m.trainable_variables] for m in (gan.discriminator, gan.generator)]
+    logs = gan.train_step(tf.constant(real_batch(16)))
+    for name, model, old in zip(("d_grad_norm", "g_grad_norm"), (gan.discriminator, gan.generator), before):
+        step = np.sqrt(sum(np.sum((v.numpy() - o) ** 2) for v, o in zip(model.trainable_variables, old)))
+        np.testing.assert_allclose(float(logs[name]), step / lr, rtol=1e-4)
+        assert float(logs[name]) > 0
+
+
+def test_saturation_and_spread_of_a_constant_generator():
+    """A G with zero weights draws the same image for every z (spread 0); its sigmoid output bias sets saturation."""
+    generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), irange=0.0, seed=1)
+    gan = GAN(generator, Discriminator(maxout_units=(8,), num_pieces=2, irange=0.05, seed=2), noise_dim=3, seed=3)
+    gan.compile(MomentumSGD(0.0, 0.5), MomentumSGD(0.0, 0.5))
+    gan.build()
+    gan.build_optimizers()
+    logs = gan.train_step(tf.constant(real_batch(16)))
+    assert float(logs["g_spread"]) == 0.0 and float(logs["g_saturated"]) == 0.0  # every pixel sigmoid(0) = 0.5
+    gan.generator.init_output_bias_from_marginals(np.full(16, 1e-9))
+    for m in gan.metrics:
+        m.reset_state()
+    logs = gan.train_step(tf.constant(real_batch(16)))
+    assert float(logs["g_saturated"]) == 1.0  # every pixel at 1e-7
