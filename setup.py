@@ -9,6 +9,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["keras_gan", "keras_gan.*"]),
+    # The sample-quality metrics' MNIST classifier: its weights and their SHA-256, read at run time.
+    package_data={"keras_gan.quality": ["mnist_classifier.weights.h5", "mnist_classifier.json"]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
@@ -30,6 +32,7 @@ setup(
             "keras-gan-export=keras_gan.export:run",
             "keras-gan-figures=keras_gan.figures:run",
             "keras-gan-inference=keras_gan.inference:run",
+            "keras-gan-sweep=keras_gan.sweep:run",
         ]
     },
 )
