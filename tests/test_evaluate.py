@@ -6,8 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from keras_gan import evaluate, train_lib
+from keras_gan import train_lib
 from keras_gan.data import DataError
+from keras_gan.evaluation import parzen as parzen_eval
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,12 +26,12 @@ def trained(tmp_path_factory, mnist_dir):
 
 def test_evaluate_a_workdir_writes_parzen_json(trained):
     cfg, workdir = trained
-    [result] = evaluate.evaluate(cfg, workdir=workdir, num_samples=100, output=os.path.join(workdir, "parzen.json"))
+    [result] = parzen_eval.evaluate(cfg, workdir=workdir, num_samples=100, output=os.path.join(workdir, "parzen.json"))
     saved = json.loads(open(os.path.join(workdir, "parzen.json")).read())
     assert saved["mean"] == pytest.approx(result["mean"]) and np.isfinite(saved["mean"])
     assert saved["checkpoint_step"] == 10 and saved["n_samples"] == 100 and saved["n_test"] == 40
     assert saved["sigma"] in saved["sigmas"] and len(saved["valid_scores"]) == 10
-    rows = evaluate.table1_rows(result)
+    rows = parzen_eval.lines([result])
     assert "225 +- 2" in rows[1] and rows[2].startswith("Adversarial nets (this run)")
 
 
@@ -41,11 +42,11 @@ def test_a_run_its_export_and_its_samples_file_score_alike(trained, tmp_path):
 
     cfg, workdir = trained
     export = os.path.join(workdir, "export", "generator")
-    [from_run] = evaluate.evaluate(cfg, workdir=workdir, num_samples=100)
-    [from_export] = evaluate.evaluate(cfg, saved_model=export, num_samples=100)
+    [from_run] = parzen_eval.evaluate(cfg, workdir=workdir, num_samples=100)
+    [from_export] = parzen_eval.evaluate(cfg, saved_model=export, num_samples=100)
     loaded = tf.saved_model.load(export)
     np.save(tmp_path / "s.npy", loaded.sample(100, 0)["images"].numpy())
-    [from_file] = evaluate.evaluate(cfg, samples_path=str(tmp_path / "s.npy"))
+    [from_file] = parzen_eval.evaluate(cfg, samples_path=str(tmp_path / "s.npy"))
     assert from_file["n_samples"] == from_export["n_samples"] == from_run["n_samples"] == 100
     for other in (from_export, from_file):
         assert other["sigma"] == from_run["sigma"]
@@ -61,7 +62,7 @@ def test_bad_samples_files_are_refused(trained, tmp_path, array, message):
     cfg, _ = trained
     np.save(tmp_path / "bad.npy", array)
     with pytest.raises(DataError, match=message):
-        evaluate.evaluate(cfg, samples_path=str(tmp_path / "bad.npy"))
+        parzen_eval.evaluate(cfg, samples_path=str(tmp_path / "bad.npy"))
 
 
 def test_cli_prints_the_table1_row(trained):
