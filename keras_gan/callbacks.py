@@ -6,8 +6,10 @@ at the end of every epoch (and of training); a user's own callbacks
 `logs`. Epochs are counted from 0, as Keras does.
 
     SampleGrid      a grid of G's samples (fixed noise) to TensorBoard
-    ParzenMonitor   Table 1's protocol on the validation split, for G and its averages
-    Checkpointer    the checkpoint of every epoch, the kept ones, the best one
+    ValidationMonitor  Table 1's protocol and the sample-quality metrics on the validation split, for G and
+                       its averages
+    Checkpointer    the checkpoint of every epoch, the kept ones, the best ones
+    EarlyStopping   stops when the validation score has not improved for a while
     DiscriminatorWins  a warning when D(G(z)) stays near 0: D has won the game
 
 `stop_on_signals` turns SIGTERM and SIGINT into a request to save and stop.
@@ -18,7 +20,6 @@ import os
 import signal
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_gan import data as data_lib
@@ -72,11 +73,12 @@ class DiscriminatorWins(keras.callbacks.Callback):
         threshold: D(G(z)) below which D counts as winning.
         patience: Epochs in a row before the warning.
         verbose: 0 for no output.
+        writer: A summary writer: the step D won at goes to TensorBoard as `health/discriminator_won_at`.
     """
 
-    def __init__(self, threshold=1e-3, patience=3, verbose=1):
+    def __init__(self, threshold=1e-3, patience=3, verbose=1, writer=None):
         super().__init__()
-        self.threshold, self.patience, self.verbose = threshold, patience, verbose
+        self.threshold, self.patience, self.verbose, self.writer = threshold, patience, verbose, writer
         self.epochs_below, self.warned = 0, False
 
     def on_epoch_end(self, epoch, logs=None):
@@ -87,85 +89,127 @@ class DiscriminatorWins(keras.callbacks.Callback):
         if self.epochs_below >= self.patience and not self.warned:
             self.warned = True
             logs["d_wins"] = True
+            if self.writer is not None:  # the step, so that a sweep can count the runs D won and say when
+                step = int(logs["step"]) if "step" in logs else _step(self.model)
+                summaries.write_scalars(self.writer, step, {"health/discriminator_won_at": step})
             if self.verbose:
                 print(f"\nwarning: D(G(z)) has stayed below {self.threshold:g} for {self.patience} epochs "
                       f"({d_fake:.1e} after epoch {epoch + 1}): the discriminator has won, and runs in this state "
                       "did not recover (README, Table 1). Consider stopping (Ctrl-C saves) and trying another --seed.")
 
 
-class ParzenMonitor(keras.callbacks.Callback):
+class ValidationMonitor(keras.callbacks.Callback):
     """Table 1's Parzen protocol with the validation split in place of the
-    test split, every `every` epochs, for G and each of its moving averages.
+    test split, and (MNIST, `quality=True`) the sample-quality metrics
+    against the validation digits, every `every` epochs, for G and each of
+    its moving averages.
 
     sigma is chosen on the first `choose_images` validation images (from the
-    paper's grid, or `sigma` if set); the score is the mean log-likelihood of
-    the remaining validation images (of all of them, when there are no
-    more). The test split is never read: `evaluate` touches it once, at the
-    end. Every call draws the same `num_samples` noise vectors.
+    paper's grid, or `sigma` if set); the Parzen score is the mean
+    log-likelihood of the remaining validation images (of all of them, when
+    there are no more). The quality metrics compare the same samples with
+    every validation image. The test split is never read: `evaluate` touches
+    it once, at the end. Every call draws the same `num_samples` noise vectors.
 
-    Adds to `logs`: `parzen/valid_log_likelihood` (G's score),
-    `parzen/valid_log_likelihood_ema_<decay>` (each average's), their
-    `parzen/valid_sigma...`, and `parzen/best_generator` with
-    `parzen/best_valid_log_likelihood` (the best of them this epoch).
+    Writes to TensorBoard and adds to `logs`: `parzen/valid_log_likelihood`
+    (G's score) and `parzen/valid_log_likelihood_ema_<decay>` (each
+    average's), their `parzen/valid_sigma...`, and with quality
+    `quality/valid_<metric>...` for every metric of `keras_gan.quality.KEYS`.
+    `logs["monitor"]` holds, for each selection score ("parzen", "fd"), the
+    best generator of this epoch: {"generator", "score", "parzen", "sigma", "fd"}.
     """
 
     def __init__(self, valid_images, preprocessing, writer, every, num_samples=10000, choose_images=1000, sigma=0.0,
-                 verbose=1):
+                 quality=False, verbose=1):
         super().__init__()
         valid = preprocessing.forward(data_lib.to_float(valid_images)).numpy()
         self.choose, self.scored = (valid[:choose_images], valid[choose_images:]) if len(valid) > choose_images else (
             valid, valid)
         self.sigmas = [sigma] if sigma else parzen.PAPER_SIGMAS
         self.writer, self.every, self.num_samples, self.verbose = writer, every, num_samples, verbose
+        self.quality = None
+        if quality:
+            from keras_gan import quality as quality_lib
+
+            # KID on 10 subsets, not 100: a tenth of its cost, for a curve rather than a table's last digit.
+            self.quality = quality_lib.Reference(valid_images, kid_subsets=10)
 
     def score(self, gan):
-        """{generator name: ParzenResult} for G and each of its averages."""
+        """{generator name: {"parzen": ParzenResult, "quality": QualityResult or None}} for G and each average."""
         scores = {}
         for decay in (None, *gan.ema_decays):
             samples = gan.sample(self.num_samples, seed=MONITOR_SEED, average=decay).numpy()
-            scores[experiment.average_name(decay)] = parzen.evaluate(samples, self.choose, self.scored,
-                                                                     sigmas=self.sigmas)
+            scores[experiment.average_name(decay)] = {
+                "parzen": parzen.evaluate(samples, self.choose, self.scored, sigmas=self.sigmas),
+                "quality": self.quality.score(samples) if self.quality else None}
         return scores
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
         scores = self.score(self.model)
-        scalars = {}
+        scalars, picks = {}, {}
         for name, result in scores.items():
             suffix = "" if name == experiment.GENERATOR else f"_{name}"
-            scalars[f"parzen/valid_log_likelihood{suffix}"] = result.mean
-            scalars[f"parzen/valid_sigma{suffix}"] = result.sigma
+            scalars[f"parzen/valid_log_likelihood{suffix}"] = result["parzen"].mean
+            scalars[f"parzen/valid_sigma{suffix}"] = result["parzen"].sigma
+            if result["quality"]:
+                from keras_gan import quality as quality_lib
+
+                scalars.update({f"quality/valid_{key}{suffix}": getattr(result["quality"], key)
+                                for key in quality_lib.KEYS})
         summaries.write_scalars(self.writer, _step(self.model), scalars)
-        best = max(scores, key=lambda name: scores[name].mean)
+        for criterion, (value, higher) in SELECTION_SCORES.items():
+            if criterion == "fd" and not self.quality:
+                continue
+            best = (max if higher else min)(scores, key=lambda name: value(scores[name]))
+            result = scores[best]
+            picks[criterion] = {"generator": best, "score": value(result), "parzen": result["parzen"].mean,
+                                "sigma": result["parzen"].sigma,
+                                "fd": result["quality"].fd if result["quality"] else None}
         if logs is not None:
-            logs.update(scalars, **{"parzen/best_generator": best,
-                                    "parzen/best_valid_log_likelihood": scores[best].mean})
+            logs.update(scalars, monitor=picks)
         if self.verbose:
-            rows = ", ".join(f"{name} {r.mean:.1f} (sigma {r.sigma:.3g})" for name, r in scores.items())
-            print(f"epoch {epoch + 1}: validation Parzen monitor ({self.num_samples} samples, "
-                  f"{len(self.scored)} validation images): {rows}")
+            rows = ", ".join(f"{name} {r['parzen'].mean:.1f} (sigma {r['parzen'].sigma:.3g}"
+                             + (f", FD {r['quality'].fd:.2f}" if r["quality"] else "") + ")"
+                             for name, r in scores.items())
+            print(f"epoch {epoch + 1}: validation monitor ({self.num_samples} samples, {len(self.scored)} validation "
+                  f"images): {rows}")
+
+
+# Each selection score (config.SELECTION): how it reads a generator's validation results, and whether higher is better.
+SELECTION_SCORES = {"parzen": (lambda result: result["parzen"].mean, True),
+                    "fd": (lambda result: result["quality"].fd, False)}
+
+
+def _improves(criterion, score, best):
+    higher = SELECTION_SCORES[criterion][1]
+    return best is None or (score > best if higher else score < best)
 
 
 class Checkpointer(keras.callbacks.Callback):
     """Saves the run at the end of every epoch (the latest `keep` are kept),
     keeps every `keep_every`-th epoch's for good in `checkpoints/kept`, and
-    copies the run to `best/` when the monitor's best score improves
-    (`best/best.json` says which generator, when, and its score).
+    copies the run to `best/` when the monitor's `select_by` score improves
+    (`best/best.json` says which generator, when, and its scores), and to
+    `best_<score>/` when another score the monitor measures improves.
 
     A checkpoint is never written with non-finite weights: the last good one
     stays the latest. `files` (a `distribute.WorkerFiles`) says where this
     process writes: the workdir on the chief, a temporary folder elsewhere.
     """
 
-    def __init__(self, gan, files, workdir, keep=3, keep_every=0, verbose=1):
+    def __init__(self, gan, files, workdir, keep=3, keep_every=0, verbose=1, select_by="parzen", writer=None):
         super().__init__()
+        self.writer = writer
         self.checkpoint = experiment.make_checkpoint(gan)
         self.manager = tf.train.CheckpointManager(self.checkpoint, files.path("checkpoints"), max_to_keep=keep)
-        self.best_dir = files.path("best")
+        self.files, self.select_by = files, select_by
         self.workdir, self.keep_every, self.verbose = workdir, keep_every, verbose and files.chief
-        best = experiment.read_best(workdir)
-        self.best_score = best["valid_log_likelihood"] if best else -np.inf
+        self.best = {criterion: experiment.read_best(workdir, criterion, select_by) for criterion in SELECTION_SCORES}
+
+    def best_dir(self, criterion):
+        return self.files.path(experiment.best_folder(criterion, self.select_by))
 
     def restore_latest(self, gan):
         """Restores the run's newest checkpoint (every worker reads the
@@ -193,18 +237,54 @@ class Checkpointer(keras.callbacks.Callback):
         step = _step(self.model)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             self.checkpoint.write(os.path.join(self.manager.directory, "kept", f"ckpt-{step}"))
-        score = (logs or {}).get("parzen/best_valid_log_likelihood")
-        if score is not None and score > self.best_score:
-            self.best_score = score
-            best_dir = self.best_dir
-            path = tf.train.CheckpointManager(self.checkpoint, best_dir, max_to_keep=1).save(checkpoint_number=step)
-            name = logs["parzen/best_generator"]
-            suffix = "" if name == experiment.GENERATOR else f"_{name}"
-            experiment.write_json(os.path.join(best_dir, "best.json"), {
-                "step": step, "epoch": epoch + 1, "generator": name, "valid_log_likelihood": score,
-                "sigma": logs[f"parzen/valid_sigma{suffix}"], "checkpoint": os.path.basename(path)})
+        for criterion, pick in ((logs or {}).get("monitor") or {}).items():
+            best = self.best.get(criterion)
+            if _improves(criterion, pick["score"], best and best["score"]):
+                self.keep_best(criterion, pick, step, epoch + 1)
+        if logs is not None and self.best.get(self.select_by):
+            logs["best_epoch"] = self.best[self.select_by]["epoch"]
+
+    def keep_best(self, criterion, pick, step, epoch):
+        folder = self.best_dir(criterion)
+        path = tf.train.CheckpointManager(self.checkpoint, folder, max_to_keep=1).save(checkpoint_number=step)
+        self.best[criterion] = {
+            "step": step, "epoch": epoch, "generator": pick["generator"], "select_by": criterion,
+            "score": pick["score"], "valid_log_likelihood": pick["parzen"], "sigma": pick["sigma"],
+            "valid_fd": pick["fd"], "checkpoint": os.path.basename(path)}
+        experiment.write_json(os.path.join(folder, "best.json"), self.best[criterion])
+        if self.writer is not None:  # the run's final scores, as the HParams tab shows each tag's last value
+            summaries.write_scalars(self.writer, step, {f"best/{criterion}_score": pick["score"],
+                                                        f"best/{criterion}_step": step})
+        if self.verbose and criterion == self.select_by:
+            print(f"epoch {epoch}: best validation {criterion} score so far ({pick['generator']}, "
+                  f"{pick['score']:.{1 if criterion == 'parzen' else 3}f}); kept in {folder}")
+
+
+def early_stop_due(epochs_done, best_epoch, patience, every):
+    """Whether `patience` validation evaluations (one every `every` epochs) have passed since the best one."""
+    return bool(patience) and best_epoch is not None and (epochs_done - best_epoch) // every >= patience
+
+
+class EarlyStopping(keras.callbacks.Callback):
+    """Stops training (`model.stop_training`) when the validation monitor's
+    `select_by` score has not improved for `patience` evaluations.
+
+    Reads `logs["best_epoch"]` (the `Checkpointer`'s, which runs before it),
+    so the count survives a resume: it is the number of evaluations since
+    the best checkpoint's epoch, not a counter of this process.
+    """
+
+    def __init__(self, patience, every, verbose=1):
+        super().__init__()
+        self.patience, self.every, self.verbose = patience, every, verbose
+
+    def on_epoch_end(self, epoch, logs=None):
+        best_epoch = (logs or {}).get("best_epoch")
+        if early_stop_due(epoch + 1, best_epoch, self.patience, self.every):
+            self.model.stop_training = True
             if self.verbose:
-                print(f"epoch {epoch + 1}: best validation score so far ({name}, {score:.1f}); kept in {best_dir}")
+                print(f"\nepoch {epoch + 1}: no better validation score for {self.patience} evaluations (the best was "
+                      f"after epoch {best_epoch}); stopping early")
 
 
 @contextlib.contextmanager

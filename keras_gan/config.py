@@ -32,6 +32,8 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
+SELECTION = ("parzen", "fd")
+PLAYERS = ("both", "discriminator", "generator")  # the scores the validation monitor can select by
 
 
 def _field(default, help, lower=None, upper=None, choices=None):
@@ -174,6 +176,13 @@ class Config:
         "low-rate regime sooner.",
     )
     lr_drop_factor: float = _field(0.1, "Factor of each --lr_drop_updates drop.", lower=1e-9, upper=1.0)
+    warmup_updates: int = _field(
+        0,
+        "Not the release's: the learning rate of --warmup_players rises linearly from 1/N of its scheduled value to "
+        "all of it over the first N updates (0: no warm-up), to soften the early game in which D can win for good.",
+        lower=0,
+    )
+    warmup_players: str = _field("both", "Whose learning rate --warmup_updates ramps.", choices=PLAYERS)
     initial_momentum: float = _field(0.5, "Momentum during epoch momentum_start.", lower=0.0, upper=0.999)
     final_momentum: float = _field(0.7, "Momentum from epoch momentum_saturate on.", lower=0.0, upper=0.999)
     momentum_start: int = _field(1, "Epoch at which the momentum starts rising.", lower=1)
@@ -203,6 +212,25 @@ class Config:
     )
     parzen_sigma: float = _field(
         0.0, "The monitor's kernel width; 0: chosen from the paper's grid logspace(-1, 0, 10), as Table 1.", lower=0.0
+    )
+    monitor_quality: bool = _field(
+        True,
+        "MNIST: the validation monitor also measures sample quality in an MNIST classifier's feature space (Frechet "
+        "distance, KID, precision/recall, density/coverage, classifier score) for G and each average, on the same "
+        "samples against the validation digits. Ignored for other data sets.",
+    )
+    select_by: str = _field(
+        "parzen",
+        "The validation score <workdir>/best follows: parzen (the highest validation Parzen log-likelihood, the "
+        "paper's measure) or fd (the lowest Frechet distance to the validation digits, which blur cannot win; "
+        "needs --monitor_quality and MNIST). The other score's pick is kept too, in <workdir>/best_<score>.",
+        choices=SELECTION,
+    )
+    early_stop_patience: int = _field(
+        0,
+        "Stop training when the --select_by score has not improved for this many validation monitor evaluations "
+        "(0: never; the release's authors stopped on their validation Parzen score in development).",
+        lower=0,
     )
     jit_compile: bool = _field(True, "Compile the training step with XLA.")
     deterministic: bool = _field(
@@ -289,6 +317,13 @@ class Config:
             raise ConfigError(
                 f"--lr_drop_updates must be positive update counts; got {','.join(map(str, self.lr_drop_updates))}"
             )
+        if self.select_by == "fd" and not (self.monitor_quality and self.dataset == "mnist"):
+            raise ConfigError("--select_by=fd needs the sample-quality monitor: --monitor_quality and "
+                              f"--dataset=mnist; got --monitor_quality={self.monitor_quality}, "
+                              f"--dataset={self.dataset}")
+        if self.early_stop_patience and not self.parzen_every:
+            raise ConfigError("--early_stop_patience counts validation monitor evaluations; it needs "
+                              "--parzen_every > 0")
         if self.momentum_saturate <= self.momentum_start:
             raise ConfigError(
                 f"--momentum_saturate must be after --momentum_start; got {self.momentum_saturate} "
@@ -357,10 +392,11 @@ _LIST_TYPES = {
 }
 
 
-def define_flags(flag_values=flags.FLAGS, exclude=()):
-    """Defines one absl flag per `Config` field (skipping `exclude`)."""
+def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
+    """Defines one absl flag per `Config` field (skipping `exclude`; only those in `only`, if given), so every
+    command that takes a training setting (`evaluate`'s --dataset and --data_dir) takes it as training does."""
     for f in dataclasses.fields(Config):
-        if f.name in exclude:
+        if f.name in exclude or (only is not None and f.name not in only):
             continue
         meta, default = f.metadata, f.default
         if meta["choices"]:

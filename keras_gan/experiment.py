@@ -3,10 +3,12 @@
     config.json, architecture.json   what was run (a resume must match the architecture)
     checkpoints/ckpt-STEP            the latest few: G, D, both optimizers, RNG states, G's averages
     checkpoints/kept/ckpt-STEP       every --keep_every epochs, kept for good
-    best/ckpt-STEP, best/best.json   the validation monitor's best, and which generator it was
+    best/ckpt-STEP, best/best.json   the validation monitor's best by --select_by, and which generator it was
+    best_<score>/                    its best by the other score it measures (best_fd/ or best_parzen/)
+    status.json                      how the last training process ended (finished, stopped early, by a signal)
     events.out.tfevents.*            TensorBoard scalars, sample grids, settings
     export/generator/                the SavedModel written at the end
-    parzen.json                      the last `evaluate` result
+    parzen.json, quality.json, ...   the last `evaluate` result of each method
 
 Commands that only read a run (`evaluate`, `export`, `figures`,
 `inference`) come here; none of them imports the training loop.
@@ -27,6 +29,7 @@ from keras_gan.gan import GAN
 from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
+BEST_CHOICES = ("best", "best_parzen", "best_fd")  # --checkpoint values that name a validation monitor pick
 GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
 
 
@@ -103,11 +106,14 @@ def build_generator(config, image_shape):
 
 def make_optimizer(config, updates_per_epoch, name):
     """One player's SGD with classical momentum and the release's schedules
-    (`--lr_schedule`, the momentum ramp)."""
+    (the learning rate decay, the momentum ramp), and the package's
+    (`--lr_drop_updates`, `--warmup_updates` for `--warmup_players`)."""
+    player = "discriminator" if name.startswith("d_") else "generator"
+    warmup = config.warmup_updates if config.warmup_players in ("both", player) else 0
     sgd = MomentumSGD(
         learning_rate=ExponentialDecayWithFloor(config.learning_rate, config.lr_decay_factor, config.min_lr,
                                                 drop_updates=config.lr_drop_updates,
-                                                drop_factor=config.lr_drop_factor),
+                                                drop_factor=config.lr_drop_factor, warmup_updates=warmup),
         momentum=LinearMomentumRamp(config.initial_momentum, config.final_momentum, config.momentum_start,
                                     config.momentum_saturate, updates_per_epoch),
         name=name,
@@ -253,21 +259,23 @@ def latest_checkpoint(workdir):
 
 def find_checkpoint(workdir, which="latest"):
     """The checkpoint path `which` names in `workdir`: "latest", "best" (the
-    validation monitor's pick), a step number (among the latest and the kept
-    ones), or a checkpoint path."""
+    validation monitor's pick), "best_parzen" or "best_fd" (its pick by that
+    score), a step number (among the latest and the kept ones), or a
+    checkpoint path."""
     which = str(which)
     if which == "latest":
         path = latest_checkpoint(workdir)
         if path is None:
             raise FileNotFoundError(f"--workdir {workdir}: no checkpoint in it")
         return path
-    if which == "best":
-        best = read_best(workdir)
+    if which in BEST_CHOICES:
+        best, folder = find_best(workdir, which)
         if best is None:
-            raise FileNotFoundError(f"--workdir {workdir}: no best checkpoint (the run had no --parzen_every monitor)")
-        return os.path.join(workdir, "best", best["checkpoint"])
+            raise FileNotFoundError(f"--workdir {workdir}: no {which} checkpoint (the run had no --parzen_every "
+                                    f"monitor{'' if which != 'best_fd' else ' measuring sample quality'})")
+        return os.path.join(workdir, folder, best["checkpoint"])
     if which.isdigit():
-        for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best"):
+        for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best", "best_parzen", "best_fd"):
             path = os.path.join(workdir, folder, f"ckpt-{int(which)}")
             if os.path.exists(path + ".index"):
                 return path
@@ -282,7 +290,7 @@ def find_checkpoint(workdir, which="latest"):
 def available_steps(workdir):
     """The steps of every checkpoint a run folder holds."""
     steps = set()
-    for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best"):
+    for folder in ("checkpoints", os.path.join("checkpoints", "kept"), "best", "best_parzen", "best_fd"):
         full = os.path.join(workdir, folder)
         if os.path.isdir(full):
             steps |= {int(f[5:-6]) for f in os.listdir(full) if f.startswith("ckpt-") and f.endswith(".index")}
@@ -292,21 +300,51 @@ def available_steps(workdir):
 def default_generator(workdir, checkpoint):
     """The generator a command reads when the user names none: the
     validation monitor's pick for the best checkpoint, G itself otherwise."""
-    if checkpoint == "best":
-        best = read_best(workdir)
+    if checkpoint in BEST_CHOICES:
+        best, _ = find_best(workdir, checkpoint)
         if best is not None:
             return best["generator"]
     return GENERATOR
 
 
-def read_best(workdir):
-    """The validation monitor's best.json of a run folder (step, epoch,
-    generator, valid_log_likelihood, sigma, checkpoint), or None."""
-    path = os.path.join(workdir, "best", "best.json")
+def best_folder(criterion, select_by):
+    """Where a run keeps the pick of one selection score: `best/` for the one it selects by, else `best_<score>/`."""
+    return "best" if criterion == select_by else f"best_{criterion}"
+
+
+def read_best(workdir, criterion=None, select_by=None):
+    """A validation monitor pick of a run folder, or None: best/best.json
+    (step, epoch, generator, select_by, score, valid_log_likelihood, sigma,
+    valid_fd, checkpoint), or with `criterion` and `select_by` the pick of
+    that score (see `best_folder`). A best.json written before picks by FD
+    existed is read as a Parzen pick."""
+    folder = "best" if criterion is None else best_folder(criterion, select_by)
+    path = os.path.join(workdir, folder, "best.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        return json.load(f)
+        best = json.load(f)
+    best.setdefault("select_by", "parzen")
+    best.setdefault("score", best.get("valid_log_likelihood"))
+    if criterion is not None and best["select_by"] != criterion:
+        raise TrainingError(f"{path} holds the validation monitor's {best['select_by']} pick, not its {criterion} "
+                            f"pick; resume with --select_by={best['select_by']}, or use another --workdir")
+    return best
+
+
+def find_best(workdir, which):
+    """best.json of `which`: "best" (the run's selection), or "best_parzen" / "best_fd" (that score's pick,
+    wherever the run keeps it); None if the run has none."""
+    if which == "best":
+        return read_best(workdir), "best"
+    criterion = which[len("best_"):]
+    for folder in ("best", which):
+        path = os.path.join(workdir, folder, "best.json")
+        if os.path.exists(path):
+            best = read_best(workdir) if folder == "best" else read_best(workdir, criterion, select_by=None)
+            if best["select_by"] == criterion:
+                return best, folder
+    return None, which
 
 
 @dataclasses.dataclass
@@ -381,6 +419,23 @@ def _plain(value):
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def write_status(workdir, state, step, **details):
+    """Records how training ended (`state`: finished, early_stopped, or the signal's name) at `step`."""
+    write_json(os.path.join(workdir, "status.json"), {"state": state, "step": step, **details})
+
+
+def read_status(workdir):
+    """status.json of a run folder, or None (never trained to an end, or written before it existed)."""
+    path = os.path.join(workdir, "status.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return None
 
 
 def finite_or_raise(gan, step, latest):

@@ -30,6 +30,23 @@ def write_config(writer, config_json, step):
         tf.summary.text("config", "```\n" + config_json + "\n```")
 
 
+def write_hparams(writer, config, trial_id=None):
+    """Records the run's settings with TensorBoard's HParams plugin, so `tensorboard --logdir` over several runs
+    (a sweep) compares them in its HParams tab, beside the scores each run writes (`best/...`)."""
+    import dataclasses
+
+    from tensorboard.plugins.hparams import api as hp
+
+    values = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, tuple):
+            value = ",".join(map(str, value))
+        values[field.name] = "" if value is None else value
+    with writer.as_default():
+        hp.hparams(values, trial_id=trial_id)
+
+
 def read_scalars(workdir, tags=None):
     """A run's float scalars read back with TensorBoard's own reader.
 

@@ -252,6 +252,7 @@ def _tiny_config(mnist_dir):
         parzen_every=1,
         parzen_samples=50,
         parzen_valid=20,
+        monitor_quality=False,  # its classifier's start-up would dominate; test_callbacks.py turns it on
         jit_compile=False,  # XLA's compile time would dominate these seconds-long runs
     )
 
