@@ -153,7 +153,7 @@ def start_generator(config, gan, workdir, verbose=1):
 def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
     """The sample grid, the warning when D has won and (with `--parzen_every`)
     the validation monitor."""
-    pieces = [callbacks_lib.SampleGrid(writer, preprocessing, config.grid_size),
+    pieces = [callbacks_lib.SampleGrid(writer=writer, preprocessing=preprocessing, grid_size=config.grid_size),
               callbacks_lib.DiscriminatorWins(verbose=verbose)]
     if config.parzen_every:
         pieces.append(callbacks_lib.ParzenMonitor(valid_images, preprocessing, writer, config.parzen_every,
