@@ -124,6 +124,19 @@ def test_without_workdir_the_run_goes_to_runs_dataset(mnist_dir, tmp_path):
     assert os.path.exists(tmp_path / "runs" / "mnist" / "checkpoints" / "ckpt-10.index")
 
 
+def test_the_reproduction_without_a_data_folder_takes_the_tfds_path(tmp_path):
+    """No network is used: tensorflow-datasets' data_dir is a file, so tfds fails before it could download."""
+    for folder in ("scripts", "flags"):
+        shutil.copytree(os.path.join(REPO, folder), tmp_path / folder)
+    (tmp_path / "not_a_folder").write_text("")
+    env = {**os.environ, "PYTHONPATH": REPO, "TFDS_DATA_DIR": str(tmp_path / "not_a_folder")}
+    out = subprocess.run(["bash", str(tmp_path / "scripts" / "reproduce_table1.sh")], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines()[-1].startswith("error: tensorflow-datasets could not load mnist"), out.stderr
+    assert "Traceback" not in out.stderr
+
+
 @pytest.mark.parametrize("flag,message", [
     ("--batch_size=0", "batch_size"),
     ("--k_steps=0", "k_steps"),
