@@ -83,11 +83,11 @@ class SampleGrid(keras.callbacks.Callback):
 
 class DiscriminatorWins(keras.callbacks.Callback):
     """Warns once when D has won: D(G(z)) (`logs["d_fake"]`, the mean over
-    the epoch's last logged steps) below `threshold` at the end of `patience`
-    epochs in a row.
+    the epoch's last logged steps; under `fit`, over the epoch) below
+    `threshold` at the end of `patience` epochs in a row.
 
     Then D(G(z)) is near 0 for every sample, and in this package's MNIST runs
-    (README, Table 1) no run recovered from it: G stays a few blurry shapes
+    (docs/results.md) no run recovered from it: G stays a few blurry shapes
     whatever the number of updates. Training goes on (the user decides); the
     warning says so early, instead of after hours.
 
@@ -113,7 +113,7 @@ class DiscriminatorWins(keras.callbacks.Callback):
             if self.verbose:
                 print(f"\nwarning: D(G(z)) has stayed below {self.threshold:g} for {self.patience} epochs "
                       f"({d_fake:.1e} after epoch {epoch + 1}): the discriminator has won, and runs in this state "
-                      "did not recover (README, Table 1). Consider stopping (Ctrl-C saves) and trying another --seed.")
+                      "did not recover (docs/results.md). Consider stopping (Ctrl-C saves) and trying another --seed.")
 
 
 class ParzenMonitor(keras.callbacks.Callback):

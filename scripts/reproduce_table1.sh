@@ -14,7 +14,7 @@
 #
 # Writes WORKDIR/parzen.json (the row and its diagnosis) and the selected
 # generator as a SavedModel in WORKDIR/export/table1_generator. About 22 minutes
-# on 2 CPU cores (README, Table 1).
+# on 2 CPU cores (docs/results.md).
 #
 # Resumable: run it again after an interruption. FLAGFILE=flags/mnist.cfg runs
 # the release's settings instead (no average; G's best checkpoint on validation is
