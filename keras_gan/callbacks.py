@@ -3,16 +3,20 @@
 The loop in `train_lib` calls them through a `keras.callbacks.CallbackList`
 at the end of every epoch (and of training); a user's own callbacks
 (`train_and_evaluate(..., callbacks=[...])`) run after them with the same
-`logs`. Epochs are counted from 0, as Keras does.
+`logs`. Epochs are counted from 0, as Keras does. They work under
+`GAN.fit` too (README, Python API):
 
-    SampleGrid      a grid of G's samples (fixed noise) to TensorBoard
-    ValidationMonitor  Table 1's protocol and the sample-quality metrics on the validation split, for G and
-                       its averages
-    Checkpointer    the checkpoint of every epoch, the kept ones, the best ones
-    EarlyStopping   stops when the validation score has not improved for a while
+    SampleGrid         a grid of samples (fixed noise) of G and of each of its averages, to TensorBoard
+    ValidationMonitor  Table 1's protocol and (MNIST) the sample-quality metrics on the validation split,
+                       for G and its averages (`validation_monitor(valid_images, log_dir)` makes one for `fit`)
+    Checkpointer       the checkpoint of every epoch, the kept ones, the best ones
+                       (`checkpointer(gan, workdir)` makes one for `fit`)
+    EarlyStopping      stops when the validation score has not improved for a while
     DiscriminatorWins  a warning when D(G(z)) stays near 0: D has won the game
+    StopOnSignal       under `fit`: SIGTERM or SIGINT ends the epoch early, so the checkpoint is saved
 
-`stop_on_signals` turns SIGTERM and SIGINT into a request to save and stop.
+`stop_on_signals` turns SIGTERM and SIGINT into a request to save and stop
+(the loop's own way; `StopOnSignal` wraps it for `fit`).
 """
 
 import contextlib
@@ -23,7 +27,7 @@ import keras
 import tensorflow as tf
 
 from keras_gan import data as data_lib
-from keras_gan import experiment, parzen, summaries
+from keras_gan import distribute, experiment, parzen, summaries
 from keras_gan.errors import TrainingError
 
 GRID_SEED = 2014  # the fixed noise of the sample grids
@@ -35,13 +39,28 @@ def _step(gan):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """A `grid_size x grid_size` grid of G's samples, the same noise every
-    time, written as the `samples` image at the end of each epoch and of
-    training (a conditional model: one row per class)."""
+    """A `grid_size x grid_size` grid of samples, the same noise every time,
+    for G and for each of its moving averages, written at the end of each
+    epoch and of training: `samples` (G) and `samples/ema_<decay>` (an
+    average), side by side under `samples` in TensorBoard's Images tab. A
+    conditional model: one row per class.
 
-    def __init__(self, writer, preprocessing, grid_size):
+    Args:
+        log_dir: Folder for the TensorBoard events (or give `writer`).
+        preprocessing: The training data's `data.Preprocessing`, undone for
+            the pictures (default: the models see pixels in [0, 1]).
+        grid_size: Images per row and column.
+        writer: A `tf.summary` writer, in place of `log_dir`.
+    """
+
+    def __init__(self, log_dir=None, preprocessing=None, grid_size=10, writer=None):
         super().__init__()
-        self.writer, self.preprocessing, self.grid_size = writer, preprocessing, grid_size
+        if (log_dir is None) == (writer is None):
+            raise ValueError(f"SampleGrid needs one of `log_dir` and `writer`. Received: log_dir={log_dir!r}, "
+                             f"writer={writer!r}")
+        self.writer = writer or summaries.file_writer(log_dir)
+        self.preprocessing = preprocessing or data_lib.Preprocessing()
+        self.grid_size = grid_size
         self.last_step = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -50,10 +69,13 @@ class SampleGrid(keras.callbacks.Callback):
             return
         self.last_step = _step(gan)
         rows = gan.num_classes or self.grid_size
-        count = rows * self.grid_size
-        images = gan.sample(count, seed=GRID_SEED, labels=gan.grid_labels(rows, self.grid_size)).numpy()
+        labels = gan.grid_labels(rows, self.grid_size)
         with self.writer.as_default(step=_step(gan)):
-            tf.summary.image("samples", summaries.image_grid(self.preprocessing.inverse(images), rows, self.grid_size))
+            for decay in (None, *gan.ema_decays):
+                images = gan.sample(rows * self.grid_size, seed=GRID_SEED, labels=labels, average=decay).numpy()
+                tag = "samples" if decay is None else f"samples/{experiment.average_name(decay)}"
+                tf.summary.image(tag, summaries.image_grid(self.preprocessing.inverse(images), rows, self.grid_size))
+        self.writer.flush()
 
     def on_train_end(self, logs=None):
         self.on_epoch_end(None, logs)
@@ -61,11 +83,11 @@ class SampleGrid(keras.callbacks.Callback):
 
 class DiscriminatorWins(keras.callbacks.Callback):
     """Warns once when D has won: D(G(z)) (`logs["d_fake"]`, the mean over
-    the epoch's last logged steps) below `threshold` at the end of `patience`
-    epochs in a row.
+    the epoch's last logged steps; under `fit`, over the epoch) below
+    `threshold` at the end of `patience` epochs in a row.
 
     Then D(G(z)) is near 0 for every sample, and in this package's MNIST runs
-    (README, Table 1) no run recovered from it: G stays a few blurry shapes
+    (docs/results.md) no run recovered from it: G stays a few blurry shapes
     whatever the number of updates. Training goes on (the user decides); the
     warning says so early, instead of after hours.
 
@@ -95,7 +117,7 @@ class DiscriminatorWins(keras.callbacks.Callback):
             if self.verbose:
                 print(f"\nwarning: D(G(z)) has stayed below {self.threshold:g} for {self.patience} epochs "
                       f"({d_fake:.1e} after epoch {epoch + 1}): the discriminator has won, and runs in this state "
-                      "did not recover (README, Table 1). Consider stopping (Ctrl-C saves) and trying another --seed.")
+                      "did not recover (docs/results.md). Consider stopping (Ctrl-C saves) and trying another --seed.")
 
 
 class ValidationMonitor(keras.callbacks.Callback):
@@ -285,6 +307,76 @@ class EarlyStopping(keras.callbacks.Callback):
             if self.verbose:
                 print(f"\nepoch {epoch + 1}: no better validation score for {self.patience} evaluations (the best was "
                       f"after epoch {best_epoch}); stopping early")
+
+
+def validation_monitor(valid_images, log_dir, every=5, num_samples=10000, choose_images=1000, sigma=0.0,
+                       quality=False, preprocessing=None, verbose=1):
+    """A `ValidationMonitor` for `fit`, writing its scalars to TensorBoard in `log_dir`.
+
+    Args:
+        valid_images: The validation split (uint8 pixels, or floats in [0, 1]).
+        log_dir: Folder for the TensorBoard events (shared with a
+            `SampleGrid` given the same folder).
+        every, num_samples, choose_images, sigma, quality, verbose: As `ValidationMonitor`
+            (`quality=True`: MNIST digits only).
+        preprocessing: The training data's `data.Preprocessing` (default:
+            pixels in [0, 1]).
+
+    Returns:
+        The `ValidationMonitor`; put it before the `checkpointer`, which
+        keeps the best checkpoint by its score.
+    """
+    return ValidationMonitor(valid_images, preprocessing or data_lib.Preprocessing(),
+                             summaries.file_writer(log_dir), every, num_samples, choose_images, sigma, quality,
+                             verbose)
+
+
+def checkpointer(gan, workdir, keep=3, keep_every=0, verbose=1, select_by="parzen"):
+    """A `Checkpointer` for `fit`, writing `workdir` as the command does
+    (`checkpoints/`, `checkpoints/kept/`, `best/`), so `evaluate`, `export`
+    and `figures` can read it once it also holds the run's `config.json`.
+
+    Builds `gan` and its optimizers first (a checkpoint holds their
+    variables). `checkpointer(...).restore_latest(gan)` resumes the newest
+    checkpoint of `workdir` and returns its step (0 for a new run).
+
+    Args:
+        gan: A compiled `GAN`.
+        workdir: The run folder.
+        keep, keep_every, verbose, select_by: As `Checkpointer` (`select_by="fd"` needs a monitor with
+            `quality=True`).
+    """
+    if not gan.built:
+        gan.build()
+    gan.build_optimizers()
+    return Checkpointer(gan, distribute.WorkerFiles(workdir, chief=True), workdir, keep, keep_every, verbose,
+                        select_by, summaries.file_writer(workdir))
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Under `fit`: SIGTERM or SIGINT stops training after the current step,
+    as the command does. Keras then ends the epoch early, so the epoch
+    callbacks run once more (a `checkpointer` saves the step reached) before
+    `fit` returns. `received` lists the signals."""
+
+    def __init__(self):
+        super().__init__()
+        self.received = []
+        self._handlers = None
+
+    def on_train_begin(self, logs=None):
+        self._handlers = contextlib.ExitStack()
+        self.received = self._handlers.enter_context(stop_on_signals())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.received and not self.model.stop_training:
+            print(f"\n{signal.Signals(self.received[0]).name} received: stopping after step {_step(self.model)}")
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._handlers is not None:
+            self._handlers.close()
+            self._handlers = None
 
 
 @contextlib.contextmanager

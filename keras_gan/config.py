@@ -15,6 +15,10 @@ from absl import flags
 
 from keras_gan.errors import UserError
 
+# The flags `define_flags` makes belong to its caller (the command), not to this module: absl's --help
+# lists the main module's flags only.
+flags.disclaim_key_flags()
+
 
 class ConfigError(UserError, ValueError):
     """A setting a user gave is out of range; the message names the flag."""
@@ -360,6 +364,42 @@ class Config:
         return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}
 
 
+# How `python -m keras_gan.train --help` lists the settings: as a reader thinks of them. Every field of
+# `Config` is in exactly one group (tests/test_config.py checks it, so a new field must be placed here).
+FLAG_GROUPS = {
+    "The data": (
+        "dataset", "data_dir", "preprocess", "gaussian_mean", "gaussian_std", "tfd_fold", "tfd_split", "tfd_size",
+        "image_size", "channels",
+    ),
+    "The generator G (and averages of its weights)": (
+        "g_architecture", "g_hidden_units", "g_hidden_activations", "g_hidden_biases", "g_output_activation",
+        "g_irange", "g_output_irange", "g_output_sparse_init", "g_max_col_norm", "g_bias_from_marginals",
+        "g_conv_shape", "g_conv_kernel", "g_conv_stride", "g_added_units", "g_added_activations", "g_added_biases",
+        "init_generator_from", "ema_decays",
+    ),
+    "The discriminator D": (
+        "d_architecture", "d_maxout_units", "d_num_pieces", "d_irange", "d_max_col_norm", "d_input_include_prob",
+        "d_input_scale", "d_hidden_include_prob", "d_hidden_scale", "d_conv_channels", "d_conv_pieces",
+        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides",
+    ),
+    "The game (Algorithm 1)": (
+        "update", "k_steps", "batch_size", "generator_loss", "noise", "noise_dim", "conditional",
+    ),
+    "Schedules (SGD with momentum, one per player)": (
+        "learning_rate", "lr_decay_factor", "min_lr", "lr_drop_updates", "lr_drop_factor", "initial_momentum",
+        "final_momentum", "momentum_start", "momentum_saturate", "warmup_updates", "warmup_players",
+    ),
+    "Monitoring and selection": (
+        "parzen_every", "parzen_samples", "parzen_valid", "parzen_sigma", "monitor_quality", "select_by",
+        "early_stop_patience", "log_every", "grid_size",
+    ),
+    "The run": (
+        "seed", "epochs", "max_steps", "keep_checkpoints", "keep_every", "deterministic", "jit_compile", "strategy",
+        "tpu", "num_cpu_devices", "mixed_precision",
+    ),
+}
+
+
 def load_run_config(workdir):
     """The `Config` a run folder was trained with (its config.json)."""
     import os
@@ -393,8 +433,9 @@ _LIST_TYPES = {
 
 
 def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
-    """Defines one absl flag per `Config` field (skipping `exclude`; only those in `only`, if given), so every
-    command that takes a training setting (`evaluate`'s --dataset and --data_dir) takes it as training does."""
+    """Defines one absl flag per `Config` field (skipping `exclude`; only those in `only`, if given), each a
+    key flag of the module that calls this (so that its `--help` lists them): every command that takes a
+    training setting (`evaluate`'s --dataset and --data_dir) takes it as training does."""
     for f in dataclasses.fields(Config):
         if f.name in exclude or (only is not None and f.name not in only):
             continue

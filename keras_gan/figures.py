@@ -5,7 +5,10 @@
     python -m keras_gan.figures interpolation --workdir=runs/mnist    # Figure 3: walks through z space
 
 PNGs go to `<workdir>/figures/` (or `--output`), and Figures 2 and 3 also to
-TensorBoard. Figure 1 needs matplotlib (`pip install -e '.[figures]'`).
+TensorBoard. Image grids are upscaled (nearest neighbour) to at least 500
+pixels wide (`--min_width`); Figure 2 sets the nearest training images apart
+from the samples by a white gap. Figure 1 and `scalar_curves` (training
+curves, `scripts/plot_scalars.py`) need matplotlib (`pip install -e '.[figures]'`).
 """
 
 import math
@@ -19,9 +22,22 @@ from keras_gan import parzen, summaries, theory
 FIGURES = ("figure1", "samples", "interpolation")
 
 
-def write_png(path, grid):
-    """Writes a (1, H, W, C) grid in [0, 1] as a PNG, atomically."""
+MIN_WIDTH = 500  # pixels: a 28 x 28 digit tile drawn at least 2 x 2 screen pixels per pixel in an 8-wide grid
+NEIGHBOUR_GAP = 6  # pixels (before upscaling) between the samples and their nearest training images
+
+
+def upscale(grid, min_width=MIN_WIDTH):
+    """A (1, H, W, C) grid repeated pixel by pixel (nearest neighbour, an
+    integer factor) until it is at least `min_width` pixels wide."""
+    factor = max(1, math.ceil(min_width / grid.shape[2]))
+    return np.repeat(np.repeat(grid, factor, axis=1), factor, axis=2)
+
+
+def write_png(path, grid, min_width=MIN_WIDTH):
+    """Writes a (1, H, W, C) grid in [0, 1] as a PNG, atomically, upscaled
+    (`upscale`) to at least `min_width` pixels wide so that a person can read it."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    grid = upscale(np.asarray(grid, np.float32), min_width)
     tmp = f"{path}.tmp"
     with open(tmp, "wb") as f:
         f.write(tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8)).numpy())
@@ -31,19 +47,20 @@ def write_png(path, grid):
 
 def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, seed=0, average=None):
     """Figure 2: `rows x cols` fair random samples (shown in model order, not
-    picked); the rightmost column holds the nearest training example of each
-    row's last sample, so memorization would show as identical pairs. A
-    conditional model draws row r from class r mod C. `average`: sample one
-    of G's moving averages instead of G."""
+    picked) and, set apart on the right by a white gap, the nearest training
+    example of each row's last sample, so memorization would show as identical
+    pairs. A conditional model draws row r from class r mod C. `average`:
+    sample one of G's moving averages instead of G."""
     from keras_gan import data as data_lib
 
     samples = gan.sample(rows * cols, seed=seed, labels=gan.grid_labels(rows, cols), average=average).numpy()
     last = samples.reshape(rows, cols, *samples.shape[1:])[:, -1]
     train_model_space = preprocessing.forward(data_lib.to_float(train_images)).numpy()
     nearest = train_model_space[parzen.nearest(last, train_model_space)[1]]
-    tiles = np.concatenate([samples.reshape(rows, cols, *samples.shape[1:]), nearest[:, None]], axis=1)
-    tiles = preprocessing.inverse(tiles.reshape(rows * (cols + 1), *samples.shape[1:]))
-    return summaries.image_grid(tiles, rows, cols + 1)
+    left = summaries.image_grid(preprocessing.inverse(samples), rows, cols)
+    right = summaries.image_grid(preprocessing.inverse(nearest), rows, 1)
+    gap = np.ones((1, left.shape[1], NEIGHBOUR_GAP, left.shape[3]), np.float32)
+    return np.concatenate([left, gap, right], axis=2)
 
 
 def interpolation(gan, preprocessing, rows=6, steps=10, seed=0, average=None):
@@ -126,6 +143,64 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
     return report
 
 
+def scalar_curves(runs, tags, output, ylabel, ymin=None, title=""):
+    """TensorBoard scalars of several runs as curves in one PNG (about 770
+    pixels wide), with labelled axes and a legend naming each run and
+    generator.
+
+    Args:
+        runs: Run folders.
+        tags: Scalar tags, e.g. `parzen/valid_log_likelihood` (G's validation
+            monitor) and `parzen/valid_log_likelihood_ema_0.9999` (an average's).
+        output: The PNG to write.
+        ylabel: The y axis's label.
+        ymin: Lower limit of the y axis (default: every point shown).
+        title: The figure's title.
+
+    Returns:
+        The matplotlib `Axes` drawn (closed): one line per curve, labelled as
+        in the legend (a run lacking a tag has no curve).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for run in runs:
+        scalars = summaries.read_scalars(run, tags)
+        for tag in tags:
+            if scalars.get(tag):
+                steps, _, values = zip(*scalars[tag])
+                ax.plot(steps, values, label=_curve_label(run, tag))
+    ax.set_xlabel("step (generator updates)")
+    ax.set_ylabel(ylabel)
+    if ymin is not None:
+        ax.set_ylim(bottom=ymin)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if ax.get_lines():
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    tmp = f"{output}.tmp.png"
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, output)
+    return ax
+
+
+def _curve_label(run, tag):
+    """"table1: G", "table1: EMA 0.9999" for the monitor's tags; the tag itself for others."""
+    name = tag.split("/")[-1]
+    for prefix in ("valid_log_likelihood", "valid_sigma"):
+        if name == prefix:
+            name = "G"
+        elif name.startswith(prefix + "_ema_"):
+            name = "EMA " + name[len(prefix + "_ema_"):]
+    return f"{os.path.basename(os.path.normpath(run))}: {name}"
+
+
 def main(argv):
     from absl import flags
 
@@ -175,7 +250,7 @@ def main(argv):
                 )
             else:
                 grid = interpolation(run.gan, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average)
-            write_png(output, grid)
+            write_png(output, grid, FLAGS.min_width)
             print(f"{name} at step {run.step} ({run.checkpoint})")
             with tf.summary.create_file_writer(workdir).as_default(step=run.step):
                 tf.summary.image(f"figures/{figure}", grid)
@@ -193,6 +268,8 @@ def run():
     flags.DEFINE_integer("cols", 8, "Samples per row (samples) or interpolation steps (interpolation).", lower_bound=2)
     flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn, evenly spaced through training.", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the noise.", lower_bound=0)
+    flags.DEFINE_integer("min_width", MIN_WIDTH, "samples, interpolation: the PNG is upscaled (nearest neighbour, "
+                         "an integer factor) to at least this many pixels wide.", lower_bound=1)
     from keras_gan import cli
 
     cli.define_generator_flags()

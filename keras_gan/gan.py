@@ -122,6 +122,20 @@ class GAN(keras.Model):
         self.k_steps = k_steps
         self.update = update
 
+    def fit(self, x=None, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, with Keras' progress bar first among the
+        callbacks: it ends its line before the package's callbacks print
+        theirs, and it shows the game's metrics only (it averages every entry
+        of an epoch's `logs`, and the validation monitor adds its pick there,
+        a name). A `tf.data.Dataset` is not shuffled again (Keras warns that
+        it cannot): shuffle it in the pipeline."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, keras.callbacks.ProgbarLogger) for c in callbacks):
+            callbacks.insert(0, keras.callbacks.ProgbarLogger())
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, callbacks=callbacks, **kwargs)
+
     def build_optimizers(self):
         """Creates both optimizers' slots now, so a checkpoint restores them
         before the first step."""
@@ -142,6 +156,16 @@ class GAN(keras.Model):
             self.generate(z, labels, average=decay)
         self.reset_averages()
         self.built = True
+
+    def init_output_bias_from_marginals(self, pixel_means):
+        """Starts G near the mean training image, as the release does: G's
+        sigmoid output bias is set to log(m / (1 - m)) of the pixel means `m`
+        (`Generator.init_output_bias_from_marginals`), and every average
+        starts there too. Builds the model first if needed."""
+        if not self.built:
+            self.build()
+        self.generator.init_output_bias_from_marginals(pixel_means)
+        self.reset_averages()
 
     def reset_averages(self):
         """Starts every average of G at G's current weights (done at build,

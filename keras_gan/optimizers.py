@@ -173,3 +173,33 @@ class MomentumSGD(keras.optimizers.Optimizer):
                 config["momentum"], custom_objects=custom_objects
             )
         return super().from_config(config, custom_objects=custom_objects)
+
+
+def release_optimizers(updates_per_epoch, k_steps=1, learning_rate=0.1, decay_factor=1.000004, min_lr=1e-6,
+                       initial_momentum=0.5, final_momentum=0.7, momentum_start=1, momentum_saturate=250):
+    """Both players' optimizers as the authors' release trains MNIST
+    (`flags/mnist.cfg`): SGD with classical momentum, the learning rate
+    divided by `decay_factor` after every update (floor `min_lr`), the
+    momentum rising linearly from `initial_momentum` at epoch
+    `momentum_start` to `final_momentum` at epoch `momentum_saturate`.
+
+    Args:
+        updates_per_epoch: D's updates per epoch (training images // batch
+            size): the momentum ramp counts epochs through the update counter.
+        k_steps: D's updates per G update; G's ramp counts G's updates.
+        learning_rate, decay_factor, min_lr: The learning-rate schedule.
+        initial_momentum, final_momentum, momentum_start, momentum_saturate:
+            The momentum ramp.
+
+    Returns:
+        `(d_optimizer, g_optimizer)`, two `MomentumSGD`, for
+        `GAN.compile(d_optimizer=..., g_optimizer=...)`.
+    """
+    def player(updates, name):
+        return MomentumSGD(
+            learning_rate=ExponentialDecayWithFloor(learning_rate, decay_factor, min_lr),
+            momentum=LinearMomentumRamp(initial_momentum, final_momentum, momentum_start, momentum_saturate, updates),
+            name=name,
+        )
+
+    return player(updates_per_epoch, "d_optimizer"), player(max(1, updates_per_epoch // k_steps), "g_optimizer")

@@ -1,5 +1,7 @@
 """What a run writes to TensorBoard: scalars, sample grids and its settings."""
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -16,6 +18,19 @@ def image_grid(images, rows, cols):
         r, col = divmod(i, cols)
         grid[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + col * (w + 1): 1 + col * (w + 1) + w] = images[i]
     return np.clip(grid, 0.0, 1.0)[None]
+
+
+_WRITERS = {}
+
+
+def file_writer(log_dir):
+    """One `tf.summary` writer per folder in this process, so the callbacks
+    given the same `log_dir` under `fit` write one events file, as the
+    command's loop does."""
+    key = os.path.abspath(log_dir)
+    if key not in _WRITERS:
+        _WRITERS[key] = tf.summary.create_file_writer(log_dir)
+    return _WRITERS[key]
 
 
 def write_scalars(writer, step, scalars, prefix=""):
@@ -64,7 +79,6 @@ def read_scalars(workdir, tags=None):
         last value.
     """
     import glob
-    import os
 
     from tensorboard.backend.event_processing import event_accumulator
 

@@ -177,7 +177,7 @@ def start_generator(config, gan, workdir, verbose=1):
 def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
     """The sample grid, the warning when D has won and (with `--parzen_every`)
     the validation monitor (with the sample-quality metrics for MNIST)."""
-    pieces = [callbacks_lib.SampleGrid(writer, preprocessing, config.grid_size),
+    pieces = [callbacks_lib.SampleGrid(writer=writer, preprocessing=preprocessing, grid_size=config.grid_size),
               callbacks_lib.DiscriminatorWins(verbose=verbose, writer=writer)]
     if config.parzen_every:
         quality = config.monitor_quality and config.dataset == "mnist" and config.preprocess == "unit"

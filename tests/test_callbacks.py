@@ -50,6 +50,54 @@ def test_the_loop_hands_each_epoch_its_metrics(tiny_config, tmp_path):
         assert 0.0 < logs["d_fake"] < 1.0 and 0.0 < logs["d_real"] < 1.0 and logs["step"] > 0, logs
 
 
+def test_a_run_with_averages_draws_a_grid_per_generator(tiny_config, tmp_path, read_events):
+    import dataclasses
+
+    from keras_gan import train_lib
+
+    workdir = str(tmp_path / "run")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0, ema_decays=(0.9, 0.99)),
+                                 workdir, verbose=0)
+    _, strings = read_events(workdir)
+    assert {"samples", "samples/ema_0.9", "samples/ema_0.99"} <= strings
+
+
+def test_a_sample_grid_needs_a_folder_or_a_writer():
+    import pytest
+
+    with pytest.raises(ValueError, match="one of `log_dir` and `writer`"):
+        callbacks.SampleGrid()
+
+
+def test_under_fit_a_signal_saves_the_step_reached_and_stops(tmp_path):
+    import os
+    import signal
+
+    import keras
+    import numpy as np
+
+    from keras_gan.gan import GAN
+    from keras_gan.networks import Discriminator, Generator
+    from keras_gan.optimizers import release_optimizers
+
+    gan = GAN(Generator(image_shape=(4, 4, 1), hidden_units=(8,), hidden_activations=("relu",), seed=0),
+              Discriminator(maxout_units=(8,), num_pieces=2, seed=0), noise_dim=3)
+    gan.compile(*release_optimizers(updates_per_epoch=20))
+    checkpoint = callbacks.checkpointer(gan, str(tmp_path / "run"), verbose=0)
+    before = signal.getsignal(signal.SIGTERM)
+
+    class TermAfterThirdStep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    gan.fit(np.full((200, 4, 4, 1), 0.5, "float32"), batch_size=10, epochs=3, verbose=0,
+            callbacks=[TermAfterThirdStep(), callbacks.StopOnSignal(), checkpoint])
+    assert int(gan.g_optimizer.iterations) == 3  # of 20 in the first epoch
+    assert os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-3.index")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers are put back
+
+
 def test_discriminator_wins_records_the_step_for_sweeps(tmp_path, read_events):
     import tensorflow as tf
 

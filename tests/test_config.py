@@ -62,3 +62,12 @@ def test_generator_losses_match_their_choice_list():
     from keras_gan import losses
 
     assert tuple(losses.GENERATOR_LOSSES) == config.GENERATOR_LOSSES
+
+
+def test_every_setting_is_in_exactly_one_help_group():
+    """`python -m keras_gan.train --help` lists the settings by group: a new field must be given one."""
+    placed = [name for names in config.FLAG_GROUPS.values() for name in names]
+    fields = [f.name for f in dataclasses.fields(config.Config)]
+    assert sorted(set(fields) - set(placed)) == [], "Config fields in no FLAG_GROUPS group"
+    assert sorted(set(placed) - set(fields)) == [], "FLAG_GROUPS names that are not Config fields"
+    assert sorted(placed) == sorted(fields), "a field in two groups"
