@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import tensorflow as tf
 import pytest
 
 from keras_gan.layers import Maxout, ScaledDropout
@@ -44,6 +45,27 @@ def test_scaled_dropout_statistics_at_training_time():
     np.testing.assert_allclose(out[kept], 1.25)
     # Each example has its own mask.
     assert (kept[0] != kept[1]).any()
+
+
+@pytest.mark.parametrize("include_prob", [0.5, 0.8, 0.3])
+@pytest.mark.parametrize("shape", [(400, 240), (300, 7, 5, 3), (200, 33)])
+def test_masks_cut_from_random_words_are_independent_fair_draws(include_prob, shape):
+    """The bit-unpacked masks: the mean within 4 standard errors of the (16-bit) probability, no correlation
+    between neighbouring entries (the bits of one word, and the last bit of a word with the next word's first),
+    and every entry of every example used, in any shape."""
+    from keras_gan.layers import bernoulli_mask
+
+    keep = bernoulli_mask(shape, include_prob, tf.constant([3, 4], tf.int64)).numpy()
+    assert keep.shape == shape and keep.dtype == bool
+    p = include_prob if include_prob == 0.5 else round(include_prob * 65536) / 65536
+    flat = keep.reshape(shape[0], -1).astype(np.float64)
+    n = flat.size
+    assert abs(flat.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    for lag in [lag for lag in (1, 2, 16, 31, 32, 33) if lag < flat.shape[1]]:
+        a, b = flat[:, :-lag].ravel(), flat[:, lag:].ravel()
+        assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(len(a)), lag
+    assert abs(np.corrcoef(flat[:-1].ravel(), flat[1:].ravel())[0, 1]) < 4 / np.sqrt(n)  # example to example
+    assert 0 < flat[:, -1].mean() < 1  # the last entries (a word's padding is cut off, not the data)
 
 
 def test_scaled_dropout_is_identity_at_inference():
