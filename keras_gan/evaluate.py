@@ -48,6 +48,9 @@ flags.DEFINE_integer("num_sigmas", 10, "Sigmas in the grid (log-spaced).", lower
 flags.DEFINE_bool("diagnose", False, "Also print where the log-likelihood goes: the sigma curve, per-class test "
                   "log-likelihoods, the samples' class mix, nearest-neighbour distances, background, sharpness and "
                   "(MNIST) the sample-quality metrics, each beside the same figure for real training images.")
+# --method=quality
+flags.DEFINE_enum("quality_reference", "test", ("test", "valid"), "--method=quality: the real digits the samples are "
+                  "compared with (test: Table 1's rows; valid: to choose between checkpoints without the test set).")
 # --method=ais
 flags.DEFINE_integer("ais_examples", 50, "--method=ais: test images scored, a seeded random subset (0: all).",
                      lower_bound=0)
@@ -122,7 +125,7 @@ def quality(output):
     if FLAGS.diagnose:
         raise config.ConfigError("--diagnose goes with --method=parzen (whose report includes the quality metrics)")
     sources = _sources()
-    return method, method.evaluate(run_config(), **sources, output=output)
+    return method, method.evaluate(run_config(), **sources, output=output, split=FLAGS.quality_reference)
 
 
 def ais(output):

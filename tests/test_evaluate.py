@@ -80,3 +80,37 @@ def test_cli_missing_samples_file_is_one_line(tmp_path, mnist_dir):
                           f"--data_dir={mnist_dir}"], capture_output=True, text=True, cwd=REPO,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert out.returncode == 1 and "error: --samples" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_quality_of_a_run_and_of_a_samples_file_with_the_keys_other_tools_read(trained, tmp_path):
+    _, workdir = trained
+    keys = {"fd", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score"}
+    output = tmp_path / "quality.json"
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--workdir={workdir}", "--method=quality",
+                          "--num_samples=100", f"--output={output}"], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = json.loads(output.read_text())
+    assert keys <= set(row) and row["n_generated"] == 100 and row["n_real"] == 40 and row["split"] == "test"
+    assert row["fd"] > 0 and 0 <= row["precision"] <= 1 and 1 <= row["classifier_score"] <= 10
+    assert "Sample quality against 40 test digits" in out.stdout and "FD" in out.stdout
+    # The test digits themselves, as a samples file: the same images score FD 0 and precision = recall = 1.
+    from keras_gan import data
+
+    test = data.load_mnist_idx(trained[0].data_dir).test
+    np.save(tmp_path / "test.npy", test.astype(np.float32) / 255.0)
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path / 'test.npy'}",
+                          f"--data_dir={trained[0].data_dir}", "--method=quality", f"--output={output}"],
+                         capture_output=True, text=True, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = json.loads(output.read_text())
+    assert row["fd"] == pytest.approx(0.0, abs=1e-4) and row["precision"] == row["recall"] == row["coverage"] == 1.0
+
+
+def test_quality_of_other_data_sets_is_refused_in_one_line(tmp_path):
+    np.save(tmp_path / "s.npy", np.zeros((10, 32, 32, 3), np.float32))
+    out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--samples={tmp_path / 's.npy'}",
+                          "--dataset=folder", f"--data_dir={tmp_path}", "--method=quality"],
+                         capture_output=True, text=True, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()] and "MNIST classifier" in out.stderr
