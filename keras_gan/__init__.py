@@ -35,7 +35,7 @@ _NAMES = {
     "Config": "keras_gan.config",
 }
 _SUBMODULES = ("ais", "callbacks", "config", "data", "evaluation", "experiment", "export", "gan", "layers", "losses",
-               "networks", "optimizers", "parzen", "quality", "summaries", "sweep", "theory")
+               "networks", "optimizers", "parzen", "quality", "summaries", "sweep_lib", "theory")
 
 startup_logs.install()
 

@@ -9,35 +9,35 @@ import time
 
 import pytest
 
-from keras_gan import sweep
+from keras_gan import sweep_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def test_seeds_grid_and_run_names():
-    assert sweep.parse_seeds("0-3,7,2") == [0, 1, 2, 3, 7]
+    assert sweep_lib.parse_seeds("0-3,7,2") == [0, 1, 2, 3, 7]
     for bad in ("", "a", "3-1", "1-x"):
-        with pytest.raises(sweep.SweepError, match="--seeds"):
-            sweep.parse_seeds(bad)
-    grid = sweep.parse_grid(["update=simultaneous,alternating", "ema_decays=0.999|0.999,0.9999"])
+        with pytest.raises(sweep_lib.SweepError, match="--seeds"):
+            sweep_lib.parse_seeds(bad)
+    grid = sweep_lib.parse_grid(["update=simultaneous,alternating", "ema_decays=0.999|0.999,0.9999"])
     assert grid == [("update", ["simultaneous", "alternating"]), ("ema_decays", ["0.999", "0.999,0.9999"])]
-    names = [name for name, _ in sweep.run_names([0, 1], grid[:1])]
+    names = [name for name, _ in sweep_lib.run_names([0, 1], grid[:1])]
     assert names == ["update=simultaneous,seed=0", "update=simultaneous,seed=1", "update=alternating,seed=0",
                      "update=alternating,seed=1"]
-    assert sweep.run_names([4], [])[0] == ("seed=4", {"seed": "4"})
+    assert sweep_lib.run_names([4], [])[0] == ("seed=4", {"seed": "4"})
     for bad in ("update", "seed=1,2", "=x"):
-        with pytest.raises(sweep.SweepError, match="--grid"):
-            sweep.parse_grid([bad])
+        with pytest.raises(sweep_lib.SweepError, match="--grid"):
+            sweep_lib.parse_grid([bad])
 
 
 def test_discriminator_won_at_needs_three_epoch_ends_in_a_row():
     spe = 100
     # Logged every 50 steps; only epoch ends (multiples of 100) count, as DiscriminatorWins sees them.
     low_then_recovered = [(50, 1e-5), (100, 1e-4), (200, 1e-4), (250, 0.5), (300, 0.2), (400, 1e-4)]
-    assert sweep.discriminator_won_at(low_then_recovered, spe) is None
+    assert sweep_lib.discriminator_won_at(low_then_recovered, spe) is None
     won = [(100, 0.3), (200, 1e-4), (300, 1e-5), (350, 0.9), (400, 1e-6), (500, 1e-6)]
-    assert sweep.discriminator_won_at(won, spe) == 400
+    assert sweep_lib.discriminator_won_at(won, spe) == 400
 
 
 def test_the_summary_counts_seeds_at_or_above_the_target():
@@ -46,7 +46,7 @@ def test_the_summary_counts_seeds_at_or_above_the_target():
                 "discriminator_won_at": won, "valid_best_parzen": None, "valid_best_fd": None,
                 "test_of_best_fd": {"parzen": test, "fd": 1.0, "precision": 0.5, "recall": 0.5}}
 
-    text = sweep.markdown([row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)], target=223)
+    text = sweep_lib.markdown([row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)], target=223)
     assert "update=alternating: D won in 1 of 3 runs; picks by fd: 2 of 3 seeds >= 223 (test Parzen median " \
            "223.0, lowest 100.0, highest 230.0)" in text
 
