@@ -163,6 +163,12 @@ class Config:
         0.5, "Dropout include probability on the input of every other D layer.", lower=0.0, upper=1.0
     )
     d_hidden_scale: float = _field(2.0, "Scale of kept values on every other D layer's input.", lower=0.0)
+    d_input_noise: float = _field(
+        0.0,
+        "Standard deviation of Gaussian noise added to D's input at training time, to the data and to G's samples "
+        "alike (the release's AdversaryCost2 noise_both, 0 in its configs; instance noise). 0: none.",
+        lower=0.0,
+    )
     ema_decays: tuple = _field(
         (),
         "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
@@ -380,7 +386,7 @@ FLAG_GROUPS = {
     "The discriminator D": (
         "d_architecture", "d_maxout_units", "d_num_pieces", "d_irange", "d_max_col_norm", "d_input_include_prob",
         "d_input_scale", "d_hidden_include_prob", "d_hidden_scale", "d_conv_channels", "d_conv_pieces",
-        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides",
+        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides", "d_input_noise",
     ),
     "The game (Algorithm 1)": (
         "update", "k_steps", "batch_size", "generator_loss", "noise", "noise_dim", "conditional",

@@ -51,6 +51,7 @@ def build_gan(config, splits):
         input_scale=config.d_input_scale,
         hidden_include_prob=config.d_hidden_include_prob,
         hidden_scale=config.d_hidden_scale,
+        input_noise=config.d_input_noise,
         name="discriminator",
         seed=config.seed,
     )

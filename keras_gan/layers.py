@@ -201,6 +201,53 @@ class ScaledDropout(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+class InstanceNoise(keras.layers.Layer):
+    """Adds N(0, stddev^2) noise to every value at training time, as the
+    release's `AdversaryCost2(noise_both=stddev)` does to both the data and
+    G's samples before D sees them (off in its configs; "instance noise" in
+    Sonderby et al. 2016 and Arjovsky and Bottou 2017, who show that it keeps
+    D's gradient informative when the two distributions barely overlap).
+    Blurring both sides by the same noise keeps p_g = p_data the game's
+    optimum. Each example and replica draws its own noise.
+
+    Args:
+        stddev: Non-negative float, the noise's standard deviation (0: none).
+        seed: Optional integer seed.
+
+    Call arguments:
+        inputs: Input tensor of any rank.
+        training: Python boolean; noise is added only when `True`.
+
+    Input shape:
+        Arbitrary.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not stddev >= 0.0:
+            raise ValueError(f"`stddev` must be >= 0. Received: stddev={stddev}")
+        self.stddev = float(stddev)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training or not self.stddev:
+            return inputs
+        noise = tf.random.stateless_normal(ops.shape(inputs), replica_seed(self.seed_generator), dtype=inputs.dtype)
+        return inputs + self.stddev * noise
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
 class MaxoutConv2D(keras.layers.Layer):
     """Maxout convolution: a convolution with `filters * num_pieces` output
     channels, and each output channel `u` the maximum over the contiguous

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan.layers import Maxout, MaxoutConv2D, ScaledDropout, SparseInit
+from keras_gan.layers import InstanceNoise, Maxout, MaxoutConv2D, ScaledDropout, SparseInit
 from keras_gan.seeds import stream_seed
 
 
@@ -253,6 +253,9 @@ class Discriminator(keras.Model):
         max_col_norm: Optional column-norm bound for every layer.
         input_include_prob, input_scale: Dropout on the data input.
         hidden_include_prob, hidden_scale: Dropout on every other layer's input.
+        input_noise: Standard deviation of Gaussian noise added to D's input at
+            training time, data and samples alike (the release's `noise_both`;
+            0, its configs' value: none).
         seed: Optional integer seed for weights and dropout masks.
 
     Call arguments:
@@ -276,9 +279,14 @@ class Discriminator(keras.Model):
         hidden_include_prob=0.5,
         hidden_scale=2.0,
         seed=None,
+        input_noise=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.input_noise = float(input_noise)
+        # Only with noise: a run without it has the variables (and checkpoints) it always had.
+        self.noise = InstanceNoise(input_noise, _seed(seed, "discriminator", "noise"), name="noise") if input_noise \
+            else None
         self.maxout_units = tuple(int(u) for u in maxout_units)
         self.num_pieces = int(num_pieces)
         self.irange = irange
@@ -319,6 +327,10 @@ class Discriminator(keras.Model):
         )
 
     def call(self, x, condition=None, training=False):
+        return self.maxout_head(self.add_noise(x, training), condition, training)
+
+    def maxout_head(self, x, condition=None, training=False):
+        """The maxout layers and the sigmoid unit's logit, each after its dropout, for `x` flattened."""
         h = ops.reshape(x, (ops.shape(x)[0], -1))
         for i, (dropout, maxout) in enumerate(zip(self.dropouts, self.maxouts)):
             h = dropout(h, training=training)
@@ -339,7 +351,11 @@ class Discriminator(keras.Model):
             "hidden_include_prob": self.hidden_include_prob,
             "hidden_scale": self.hidden_scale,
             "seed": self.seed,
+            "input_noise": self.input_noise,
         }
+
+    def add_noise(self, x, training):
+        return self.noise(x, training=training) if self.noise is not None else x
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -409,10 +425,10 @@ class ConvDiscriminator(Discriminator):
         self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]
 
     def call(self, x, condition=None, training=False):
-        h = x
+        h = self.add_noise(x, training)
         for dropout, conv, pool in zip(self.conv_dropouts, self.convs, self.pools):
             h = pool(conv(dropout(h, training=training)))
-        return super().call(h, condition, training=training)
+        return self.maxout_head(h, condition, training)
 
     def get_config(self):
         return {

@@ -127,3 +127,32 @@ def test_sparse_init_has_k_nonzero_weights_per_unit():
 
     w = SparseInit(5, seed=0)((40, 7)).numpy()
     assert ((w != 0).sum(axis=0) == 5).all()
+
+
+def test_instance_noise_adds_gaussian_noise_at_training_time_only():
+    from keras_gan.layers import InstanceNoise
+
+    layer = InstanceNoise(0.1, seed=1)
+    x = np.full((500, 40), 0.3, "float32")
+    noisy = layer(x, training=True).numpy() - 0.3
+    assert abs(noisy.mean()) < 4 * 0.1 / np.sqrt(noisy.size) and noisy.std() == pytest.approx(0.1, rel=0.02)
+    assert not np.allclose(noisy[0], noisy[1])  # each example its own noise
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(InstanceNoise(0.0)(x, training=True).numpy(), x)
+    with pytest.raises(ValueError, match="Received: stddev=-1"):
+        InstanceNoise(-1.0)
+    assert InstanceNoise.from_config(layer.get_config()).stddev == 0.1
+
+
+def test_d_with_input_noise_sees_noisy_images_and_keeps_the_variables_of_one_without():
+    from keras_gan.networks import Discriminator
+
+    plain, noisy = Discriminator((8,), 2, seed=0), Discriminator((8,), 2, seed=0, input_noise=0.5)
+    x = np.full((4, 4, 4, 1), 0.5, "float32")
+    plain(x), noisy(x)
+    assert [w.path.split("/", 1)[1] for w in plain.weights] == [w.path.split("/", 1)[1] for w in noisy.weights
+                                                                if "noise" not in w.path]
+    np.testing.assert_allclose(plain(x).numpy(), noisy(x).numpy())  # no noise at inference
+    for layer in noisy.dropouts:
+        layer.include_prob, layer.scale = 1.0, 1.0
+    assert not np.allclose(noisy(x, training=True).numpy(), noisy(x, training=True).numpy())
