@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from keras_gan import data, experiment, train_lib
+from keras_gan import config, data, experiment, train_lib
 from keras_gan.errors import TrainingError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -173,6 +173,63 @@ def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two
     # The restored average is the trained one: neither a copy of G nor the other average.
     assert differ(weights(one.generator_averages[0]), weights(one.generator))
     assert differ(weights(one.generator_averages[0]), weights(both.generator_averages[0]))
+
+
+# --- Checkpoints written before architectures by name (the code of commit 8e6be4d) ---------------------
+
+FIXTURES = os.path.join(REPO, "tests", "fixtures", "main_checkpoints")  # how they were made: make_fixtures.py there
+
+
+def state_by_name(gan):
+    """Every weight, momentum, dropout RNG state and average of G, keyed `<player>/<layer>/<weight>` as
+    make_fixtures.py keys them (a checkpoint lists them by position)."""
+    values = {}
+    for player, model, optimizer in (("generator", gan.generator, gan.g_optimizer),
+                                     ("discriminator", gan.discriminator, gan.d_optimizer)):
+        for layer in model.layers:
+            for w in layer.weights:
+                values[f"{player}/{layer.name}/{w.name}"] = w.numpy()
+                values[f"{player}_velocity/{layer.name}/{w.name}"] = optimizer.velocities[
+                    optimizer._get_variable_index(w)].numpy()
+            if hasattr(layer, "seed_generator"):
+                values[f"{player}/{layer.name}/rng"] = layer.seed_generator.state.numpy()
+        values[f"{player}/iterations"] = optimizer.iterations.numpy()
+    for decay, average in zip(gan.ema_decays, gan.generator_averages):
+        for layer in average.layers:
+            for w in layer.weights:
+                values[f"ema_{decay:g}/{layer.name}/{w.name}"] = w.numpy()
+    values["noise_seed"] = gan.noise_seed.state.numpy()
+    return values
+
+
+@pytest.mark.parametrize("name", ["mlp", "conv"])
+def test_a_checkpoint_of_the_code_before_restores_every_weight_to_its_layer(name, mnist_dir):
+    """The MNIST model with two averages of G, and the conv players (whose D tracks its maxout layers before its
+    convolutions), each trained 2 steps by the code of commit 8e6be4d."""
+    workdir = os.path.join(FIXTURES, name)
+    cfg = dataclasses.replace(config.load_run_config(workdir), data_dir=mnist_dir if name == "mlp" else None)
+    blank = np.zeros((20, 8, 8, 3), np.uint8)
+    gan = experiment.build_gan(cfg, data.load(cfg) if name == "mlp" else data.Splits(blank, blank[:1], blank[:1]))
+    experiment.restore(gan, experiment.find_checkpoint(workdir))
+    found, expected = state_by_name(gan), np.load(os.path.join(FIXTURES, f"{name}.npz"))
+    assert sorted(found) == sorted(expected)
+    for key in expected:
+        np.testing.assert_array_equal(found[key], expected[key], err_msg=key)
+
+
+def test_a_run_of_the_code_before_resumes_as_that_code_went_on(mnist_dir, tmp_path):
+    """One more step from the old checkpoint lands where the code of 8e6be4d went from it (to float32
+    round-off: another CPU may sum in another order; a dropout mask or a momentum restored into the wrong
+    layer would move the weights by far more)."""
+    workdir = tmp_path / "run"
+    shutil.copytree(os.path.join(FIXTURES, "mlp"), workdir)
+    cfg = dataclasses.replace(config.load_run_config(str(workdir)), data_dir=mnist_dir, max_steps=3)
+    assert train_lib.train_and_evaluate(cfg, str(workdir), verbose=0).step == 3
+    found, expected = state_by_name(experiment.load_run(str(workdir)).gan), np.load(
+        os.path.join(FIXTURES, "mlp_step3.npz"))
+    assert sorted(found) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(found[key], expected[key], rtol=1e-5, atol=1e-7, err_msg=key)
 
 
 # --- The folder --------------------------------------------------------------------------------------
