@@ -126,7 +126,8 @@ def bernoulli_mask(shape, include_prob, seed):
     words = tf.random.stateless_uniform(tf.stack([batch, (size + per_word - 1) // per_word]), seed, minval=None,
                                         maxval=None, dtype=tf.uint32)
     if per_word == 32:
-        keep = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words[..., None], tf.constant(np.arange(32, dtype=np.uint32))), 1) > 0
+        bits = tf.bitwise.right_shift(words[..., None], tf.constant(np.arange(32, dtype=np.uint32)))
+        keep = tf.bitwise.bitwise_and(bits, 1) > 0
     else:
         halves = tf.bitwise.right_shift(words[..., None], tf.constant([0, 16], tf.uint32))
         keep = tf.bitwise.bitwise_and(halves, 0xFFFF) < tf.constant(round(include_prob * 65536), tf.uint32)

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
-import tensorflow as tf
 import pytest
+import tensorflow as tf
 
 from keras_gan.layers import Maxout, ScaledDropout
 
