@@ -31,7 +31,6 @@ PREPROCESSING = ("unit", "gcn")
 UPDATES = ("alternating", "simultaneous")
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
-ARCHITECTURES = ("mlp", "conv")
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
@@ -106,8 +105,8 @@ class Config:
     )
     # The generator.
     g_architecture: str = _field(
-        "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
-        "transposed convolution to the image (the CIFAR-10 conv model).", choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.GENERATORS: mlp (dense layers to the image) or conv (dense layers, "
+        "reshape to g_conv_shape, then a transposed convolution to the image: the CIFAR-10 conv model).",
     )
     g_conv_shape: tuple = _field(
         (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer."
@@ -143,9 +142,8 @@ class Config:
     )
     # The discriminator.
     d_architecture: str = _field(
-        "mlp",
-        "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
-        choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.DISCRIMINATORS: mlp (maxout layers) or conv (maxout convolution "
+        "layers with max pooling, then maxout layers).",
     )
     d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
     d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1)

@@ -22,11 +22,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan import architectures
 from keras_gan import config as config_lib
 from keras_gan import data as data_lib
 from keras_gan.errors import TrainingError
 from keras_gan.gan import GAN
-from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
 BEST_CHOICES = ("best", "best_parzen", "best_fd")  # --checkpoint values that name a validation monitor pick
@@ -41,26 +41,8 @@ def build_gan(config, splits):
     `--conditional` builds the conditional model p(x | c), its classes read
     from the training labels.
     """
-    generator = build_generator(config, splits.image_shape)
-    discriminator_args = dict(
-        maxout_units=config.d_maxout_units,
-        num_pieces=config.d_num_pieces,
-        irange=config.d_irange,
-        max_col_norm=config.d_max_col_norm or None,
-        input_include_prob=config.d_input_include_prob,
-        input_scale=config.d_input_scale,
-        hidden_include_prob=config.d_hidden_include_prob,
-        hidden_scale=config.d_hidden_scale,
-        name="discriminator",
-        seed=config.seed,
-    )
-    if config.d_architecture == "conv":
-        discriminator = ConvDiscriminator(
-            conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
-            conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
-            pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **discriminator_args)
-    else:
-        discriminator = Discriminator(**discriminator_args)
+    generator = architectures.build_generator(config, splits.image_shape)
+    discriminator = architectures.build_discriminator(config, splits.image_shape)
     gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed,
               num_classes=_num_classes(config, splits), ema_decays=config.ema_decays)
     # Each D update reads one minibatch; G updates once per k of them.
@@ -78,30 +60,6 @@ def build_gan(config, splits):
         gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
         gan.reset_averages()  # the averages start where G starts
     return gan
-
-
-def build_generator(config, image_shape):
-    """The experiment's G for images of `image_shape` (not yet built)."""
-    generator_args = dict(
-        image_shape=image_shape,
-        hidden_units=config.g_hidden_units,
-        hidden_activations=config.g_hidden_activations,
-        hidden_biases=config.g_hidden_biases,
-        added_units=config.g_added_units,
-        added_activations=config.g_added_activations,
-        added_biases=config.g_added_biases,
-        output_activation=config.g_output_activation,
-        irange=config.g_irange,
-        max_col_norm=config.g_max_col_norm or None,
-        output_sparse_init=config.g_output_sparse_init or None,
-        output_irange=config.g_output_irange or None,
-        name="generator",
-        seed=config.seed,
-    )
-    if config.g_architecture == "conv":
-        return ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
-                             conv_stride=config.g_conv_stride, **generator_args)
-    return Generator(**generator_args)
 
 
 def make_optimizer(config, updates_per_epoch, name):
@@ -222,7 +180,7 @@ def init_generator_from(gan, run_dir):
     first = config_lib.load_run_config(run_dir)
     if first.conditional:
         raise TrainingError(f"{where}: a conditional run; the first stage must be unconditional")
-    pretrained = build_generator(first, data_lib.image_shape(first))
+    pretrained = architectures.build_generator(first, data_lib.image_shape(first))
     pretrained(tf.zeros((1, first.noise_dim)))  # creates its weights
     # A checkpoint holds G's weights as the variables G's optimizer was built on, in
     # the order of G's layers (`make_checkpoint`): the first stage's own optimizer maps them back.

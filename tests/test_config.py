@@ -42,13 +42,16 @@ def test_bad_values_name_the_flag():
 
 
 CHOICE_LISTS = ("DATASETS", "UPDATES", "NOISE_DISTRIBUTIONS", "STRATEGIES", "PREPROCESSING", "GENERATOR_LOSSES",
-                "ARCHITECTURES", "MIXED_PRECISION", "TFD_SPLITS")
+                "MIXED_PRECISION", "TFD_SPLITS")
 
 
 def test_each_choice_list_is_defined_once():
-    """The allowed values live in config.py; the modules that check them
-    import them instead of spelling them out again."""
-    lists = [getattr(config, name) for name in CHOICE_LISTS]
+    """The allowed values live in config.py (the architectures' names in architectures.py's tables); the modules
+    that check them import them instead of spelling them out again."""
+    from keras_gan import architectures
+
+    lists = [getattr(config, name) for name in CHOICE_LISTS] + [tuple(architectures.GENERATORS),
+                                                                tuple(architectures.DISCRIMINATORS)]
     for path in glob.glob(os.path.join(REPO, "keras_gan", "**", "*.py"), recursive=True):
         if path.endswith(os.path.join("keras_gan", "config.py")):
             continue
