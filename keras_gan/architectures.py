@@ -40,6 +40,12 @@ GENERATORS = {"mlp": mlp_generator, "conv": conv_generator}
 DISCRIMINATORS = {"mlp": mlp_discriminator, "conv": conv_discriminator}
 
 
+def check(config):
+    """Raises `ConfigError` unless the tables hold the architectures `config` names (before any data is read)."""
+    _builder(GENERATORS, "g_architecture", config.g_architecture)
+    _builder(DISCRIMINATORS, "d_architecture", config.d_architecture)
+
+
 def build_generator(config, image_shape):
     """The G that `config.g_architecture` names, for images of `image_shape` (not yet built)."""
     return _builder(GENERATORS, "g_architecture", config.g_architecture)(config, tuple(image_shape))
