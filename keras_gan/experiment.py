@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import architectures
+from keras_gan import architectures, averages
 from keras_gan import config as config_lib
 from keras_gan import data as data_lib
 from keras_gan.errors import TrainingError
@@ -30,7 +30,6 @@ from keras_gan.gan import GAN
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
 BEST_CHOICES = ("best", "best_parzen", "best_fd")  # --checkpoint values that name a validation monitor pick
-GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
 
 
 def build_gan(config, splits):
@@ -57,8 +56,7 @@ def build_gan(config, splits):
     gan.build()
     gan.build_optimizers()
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
-        gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
-        gan.reset_averages()  # the averages start where G starts
+        gan.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))  # and G's averages
     return gan
 
 
@@ -94,25 +92,10 @@ def _num_classes(config, splits):
 # --- Checkpoints -------------------------------------------------------------
 
 
-def average_name(decay):
-    """How one of a run's generators is named in checkpoints, scalars and
-    results: "generator" for G (decay None), "ema_0.9999" for an average."""
-    return GENERATOR if decay is None else f"ema_{decay:g}"
-
-
-def average_decay(gan, name):
-    """The decay of the generator called `name` ("generator": None); a
-    `TrainingError` naming the choices if the run has no such generator."""
-    names = {average_name(d): d for d in (None, *gan.ema_decays)}
-    if name not in names:
-        raise TrainingError(f"--generator must be one of {', '.join(names)} for this run; got {name!r}")
-    return names[name]
-
-
-def make_checkpoint(gan, averages=None):
+def make_checkpoint(gan, decays=None):
     """Everything a resume needs: both players, both optimizers (their
     `iterations` is the step counter), every RNG state and the averages of G
-    (only the decays in `averages`, if given)."""
+    (only those of `decays`, if given)."""
     rng_states = [
         v for model in (gan.generator, gan.discriminator)
         for v in model.non_trainable_variables if "seed_generator_state" in v.path
@@ -124,10 +107,7 @@ def make_checkpoint(gan, averages=None):
         g_optimizer=gan.g_optimizer,
         noise_seed=gan.noise_seed.state,
         rng_states=rng_states,
-        # Keyed by decay, so a run resumed with other --ema_decays restores only the averages it had.
-        # Variables, not models: layers kept in Python lists are invisible to tf.train.Checkpoint.
-        generator_averages={average_name(d): list(m.weights) for d, m in zip(gan.ema_decays, gan.generator_averages)
-                            if averages is None or d in averages},
+        **gan.averages.checkpoint_objects(decays),
     )
 
 
@@ -135,8 +115,7 @@ def restore(gan, path):
     """Restores the checkpoint at `path` into `gan`. An average of G that it
     does not hold (`--ema_decays` added on resume) starts at G's restored weights."""
     saved = [name for name, _ in tf.train.list_variables(path)]
-    held = [d for d in gan.ema_decays
-            if any(n.startswith("generator_averages/" + average_name(d).replace(".", "..") + "/") for n in saved)]
+    held = gan.averages.held_in(saved)
     try:
         # expect_partial: averages the checkpoint holds but this run dropped are left unread.
         make_checkpoint(gan, held).restore(path).assert_existing_objects_matched().expect_partial()
@@ -145,10 +124,7 @@ def restore(gan, path):
             f"{path} does not fit this model ({str(e).splitlines()[0][:200]}); refusing to resume. "
             "Use another --workdir."
         ) from None
-    for decay, average in zip(gan.ema_decays, gan.generator_averages):
-        if decay not in held:
-            for a, w in zip(average.weights, gan.generator.weights):
-                a.assign(w)
+    gan.averages.reset([d for d in gan.averages.decays if d not in held])
 
 
 def init_generator_from(gan, run_dir):
@@ -207,7 +183,7 @@ def init_generator_from(gan, run_dir):
     for name, layer in grown.items():
         for target, source in zip(layer.weights, found[name].weights):
             target.assign(source)
-    gan.reset_averages()
+    gan.averages.reset()
 
 
 def latest_checkpoint(workdir):
@@ -262,7 +238,7 @@ def default_generator(workdir, checkpoint):
         best, _ = find_best(workdir, checkpoint)
         if best is not None:
             return best["generator"]
-    return GENERATOR
+    return averages.GENERATOR
 
 
 def best_folder(criterion, select_by):

@@ -20,7 +20,7 @@ class _GeneratorModule(tf.Module):
     def __init__(self, gan, average=None):
         super().__init__(name="generator")
         # Only the exported generator is tracked: tracking the whole GAN would make the SavedModel trace D as well.
-        self.generator = gan.generator_for(average)
+        self.generator = gan.averages.model(average)
         self._variables = list(self.generator.variables)
         # Metadata as variables: plain tensors are not saved with a tf.Module.
         self.noise_dim = tf.Variable(gan.noise_dim, trainable=False, name="noise_dim")
@@ -120,7 +120,7 @@ def main(argv):
         run = experiment.load_run(FLAGS.workdir, FLAGS.checkpoint)
         name = FLAGS.generator or experiment.default_generator(FLAGS.workdir, FLAGS.checkpoint)
         out = export_generator(run.gan, FLAGS.output or os.path.join(FLAGS.workdir, "export", "generator"),
-                               experiment.average_decay(run.gan, name))
+                               run.gan.averages.decay(name))
         print(f"Exported {name} at step {run.step} ({run.checkpoint}) to {out}")
 
     cli.run_reporting_errors(export)

@@ -242,7 +242,7 @@ def main(argv):
             if len(run.splits.image_shape) != 3:
                 raise config.ConfigError(f"{figure} draws image data; {workdir} is {run.config.dataset}")
             name = FLAGS.generator or experiment.default_generator(workdir, FLAGS.checkpoint)
-            average = experiment.average_decay(run.gan, name)
+            average = run.gan.averages.decay(name)
             preprocessing = data.Preprocessing(run.config.preprocess, run.splits.train)
             if figure == "samples":
                 grid = samples_with_neighbours(

@@ -51,7 +51,7 @@ def train_inference_net(gan, steps=5000, batch_size=100, learning_rate=1e-3, hid
                         verbose=1, average=None):
     """Trains E for the fixed generator of `gan` (its moving average with decay
     `average`, if given); returns E."""
-    generator = gan.generator_for(average)
+    generator = gan.averages.model(average)
     encoder = InferenceNet(gan.noise_dim, hidden_units)
     encoder(generator(tf.zeros((1, gan.noise_dim))))
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -80,7 +80,7 @@ def train_inference_net(gan, steps=5000, batch_size=100, learning_rate=1e-3, hid
 
 def reconstruction_error(gan, encoder, images, batch_size=1000, average=None):
     """Mean squared error per dimension of G(E(x)) against x, one value per image."""
-    generator = gan.generator_for(average)
+    generator = gan.averages.model(average)
     errors = []
     for i in range(0, len(images), batch_size):
         x = tf.constant(images[i : i + batch_size], tf.float32)
@@ -120,7 +120,7 @@ def main(argv):
                 f"{'a conditional model (E would need the class too)' if gan.num_classes else cfg.dataset}"
             )
         name = FLAGS.generator or experiment.default_generator(FLAGS.workdir, FLAGS.checkpoint)
-        average = experiment.average_decay(gan, name)
+        average = gan.averages.decay(name)
         preprocessing = data.Preprocessing(cfg.preprocess, splits.train)
         encoder = train_inference_net(
             gan,
@@ -152,7 +152,7 @@ def main(argv):
         real = test[: rows * 5]
         if len(real) < rows * 5:  # fewer than 5 test images: repeat them to fill the row
             real = np.resize(real, (rows * 5, *real.shape[1:]))
-        recon = gan.generator_for(average)(encoder(tf.constant(real)), training=False).numpy()
+        recon = gan.averages.model(average)(encoder(tf.constant(real)), training=False).numpy()
         pairs = np.stack([real, recon], axis=1).reshape(rows, 5 * 2, *real.shape[1:])
         grid = summaries.image_grid(preprocessing.inverse(pairs.reshape(-1, *real.shape[1:])), rows, 10)
         figures.write_png(os.path.join(out_dir, "reconstructions.png"), grid)

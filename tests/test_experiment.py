@@ -139,7 +139,7 @@ def test_load_run_of_best_restores_that_checkpoint(monitored):
     same = experiment.load_run(workdir, os.path.join(workdir, "checkpoints", "kept", f"ckpt-{best['step']}"))
     assert same.step == best["step"]
     assert_weights_equal(weights(run.gan.generator), weights(same.gan.generator))
-    assert_weights_equal(weights(run.gan.generator_averages[0]), weights(same.gan.generator_averages[0]))
+    assert_weights_equal(weights(run.gan.averages.models[0]), weights(same.gan.averages.models[0]))
     other = experiment.load_run(workdir, "20" if best["step"] != 20 else "30")
     assert differ(weights(run.gan.generator), weights(other.gan.generator))
 
@@ -156,7 +156,7 @@ def test_an_average_added_after_training_starts_at_the_restored_g(plain):
     restored = weights(gan.generator)
     assert differ(initial, restored)  # G was restored, not left where it started
     assert_weights_equal(restored, weights(experiment.load_run(workdir).gan.generator))
-    assert_weights_equal(weights(gan.generator_averages[0]), restored)
+    assert_weights_equal(weights(gan.averages.models[0]), restored)
 
 
 def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two_averages):
@@ -169,10 +169,10 @@ def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two
     experiment.restore(one, path)  # raises nothing for the 0.9 average it leaves unread
     assert both.ema_decays == (0.9, 0.5) and one.ema_decays == (0.5,)
     assert_weights_equal(weights(one.generator), weights(both.generator))
-    assert_weights_equal(weights(one.generator_averages[0]), weights(both.generator_averages[1]))
+    assert_weights_equal(weights(one.averages.models[0]), weights(both.averages.models[1]))
     # The restored average is the trained one: neither a copy of G nor the other average.
-    assert differ(weights(one.generator_averages[0]), weights(one.generator))
-    assert differ(weights(one.generator_averages[0]), weights(both.generator_averages[0]))
+    assert differ(weights(one.averages.models[0]), weights(one.generator))
+    assert differ(weights(one.averages.models[0]), weights(both.averages.models[0]))
 
 
 # --- Checkpoints written before architectures by name (the code of commit 8e6be4d) ---------------------
@@ -194,7 +194,7 @@ def state_by_name(gan):
             if hasattr(layer, "seed_generator"):
                 values[f"{player}/{layer.name}/rng"] = layer.seed_generator.state.numpy()
         values[f"{player}/iterations"] = optimizer.iterations.numpy()
-    for decay, average in zip(gan.ema_decays, gan.generator_averages):
+    for decay, average in zip(gan.averages.decays, gan.averages.models):
         for layer in average.layers:
             for w in layer.weights:
                 values[f"ema_{decay:g}/{layer.name}/{w.name}"] = w.numpy()

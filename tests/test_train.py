@@ -54,7 +54,7 @@ def run_state(gan):
     slots and counters, G's averages and every RNG state."""
     return [(v.path, v.numpy()) for v in (
         gan.generator.variables + gan.discriminator.variables + gan.d_optimizer.variables
-        + gan.g_optimizer.variables + [w for a in gan.generator_averages for w in a.weights]
+        + gan.g_optimizer.variables + [w for a in gan.averages.models for w in a.weights]
         + [gan.noise_seed.state])]
 
 

@@ -67,7 +67,7 @@ def evaluate(cfg, workdir, checkpoint="latest", generators=None, num_examples=50
     to_noise = ais.latent_to_noise(gan.noise)
     results = []
     for name in evaluation.generator_names(run, workdir, checkpoint, generators):
-        decay = experiment.average_decay(gan, name)
+        decay = gan.averages.decay(name)
 
         def decode(u, decay=decay):
             return tf.reshape(gan.generate(to_noise(u), average=decay), (tf.shape(u)[0], -1))
