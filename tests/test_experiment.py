@@ -180,30 +180,8 @@ def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "main_checkpoints")  # how they were made: make_fixtures.py there
 
 
-def state_by_name(gan):
-    """Every weight, momentum, dropout RNG state and average of G, keyed `<player>/<layer>/<weight>` as
-    make_fixtures.py keys them (a checkpoint lists them by position)."""
-    values = {}
-    for player, model, optimizer in (("generator", gan.generator, gan.g_optimizer),
-                                     ("discriminator", gan.discriminator, gan.d_optimizer)):
-        for layer in model.layers:
-            for w in layer.weights:
-                values[f"{player}/{layer.name}/{w.name}"] = w.numpy()
-                values[f"{player}_velocity/{layer.name}/{w.name}"] = optimizer.velocities[
-                    optimizer._get_variable_index(w)].numpy()
-            if hasattr(layer, "seed_generator"):
-                values[f"{player}/{layer.name}/rng"] = layer.seed_generator.state.numpy()
-        values[f"{player}/iterations"] = optimizer.iterations.numpy()
-    for decay, average in zip(gan.averages.decays, gan.averages.models):
-        for layer in average.layers:
-            for w in layer.weights:
-                values[f"ema_{decay:g}/{layer.name}/{w.name}"] = w.numpy()
-    values["noise_seed"] = gan.noise_seed.state.numpy()
-    return values
-
-
 @pytest.mark.parametrize("name", ["mlp", "conv"])
-def test_a_checkpoint_of_the_code_before_restores_every_weight_to_its_layer(name, mnist_dir):
+def test_a_checkpoint_of_the_code_before_restores_every_weight_to_its_layer(name, mnist_dir, state_by_name):
     """The MNIST model with two averages of G, and the conv players (whose D tracks its maxout layers before its
     convolutions), each trained 2 steps by the code of commit 8e6be4d."""
     workdir = os.path.join(FIXTURES, name)
@@ -217,7 +195,7 @@ def test_a_checkpoint_of_the_code_before_restores_every_weight_to_its_layer(name
         np.testing.assert_array_equal(found[key], expected[key], err_msg=key)
 
 
-def test_a_run_of_the_code_before_resumes_as_that_code_went_on(mnist_dir, tmp_path):
+def test_a_run_of_the_code_before_resumes_as_that_code_went_on(mnist_dir, tmp_path, state_by_name):
     """One more step from the old checkpoint lands where the code of 8e6be4d went from it (to float32
     round-off: another CPU may sum in another order; a dropout mask or a momentum restored into the wrong
     layer would move the weights by far more)."""

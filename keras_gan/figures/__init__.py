@@ -133,12 +133,7 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
             "mean_D_star": float(d_star(support).mean()),
         })
     axes[0][0].legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    tmp = f"{output}.tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, output)
+    _save(fig, output)
     return report
 
 
@@ -180,13 +175,20 @@ def scalar_curves(runs, tags, output, ylabel, ymin=None, title=""):
     ax.grid(alpha=0.3)
     if ax.get_lines():
         ax.legend(fontsize=8)
+    _save(fig, output)
+    return ax
+
+
+def _save(fig, output):
+    """Writes a matplotlib figure as a PNG, atomically, and closes it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     tmp = f"{output}.tmp.png"
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     os.replace(tmp, output)
-    return ax
 
 
 def _curve_label(run, tag):
