@@ -13,7 +13,6 @@ from keras_gan import evaluation
 
 DEFAULT_SIGMAS = (0.05, 0.07, 0.1, 0.14, 0.2)  # = keras_gan.ais.DEFAULT_SIGMAS, here so --help needs no TensorFlow
 SCALARS = {"test_log_likelihood": "mean", "sigma": "sigma", "bdmc_gap": ("bdmc", "gap_mean")}
-DEFAULT_OUTPUT = "ais.json"
 _ROW = "{:<30} {:<6} {}"
 
 
