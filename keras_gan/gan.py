@@ -17,7 +17,7 @@ Where a new training trick belongs (docs/extending.md shows one):
       (averages of G)                   and checkpointed through `experiment.make_checkpoint`
     from a gradient to an update      an optimizer or a schedule (`optimizers.py`), one per player
       (momentum, learning-rate ramps)
-    work between epochs               a Keras callback (`callbacks.py`): it reads the model, never the step
+    work between epochs               a Keras callback (`callbacks.py`), outside the compiled step
       (sample grids, monitors, stops)
 """
 
