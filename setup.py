@@ -29,9 +29,9 @@ setup(
         "console_scripts": [
             "keras-gan-train=keras_gan.train:run",
             "keras-gan-evaluate=keras_gan.evaluate:run",
-            "keras-gan-export=keras_gan.export:run",
-            "keras-gan-figures=keras_gan.figures:run",
-            "keras-gan-inference=keras_gan.inference:run",
+            "keras-gan-export=keras_gan.export.__main__:run",
+            "keras-gan-figures=keras_gan.figures.__main__:run",
+            "keras-gan-inference=keras_gan.inference.__main__:run",
             "keras-gan-sweep=keras_gan.sweep:run",
         ]
     },

@@ -34,8 +34,9 @@ _NAMES = {
     "release_optimizers": "keras_gan.optimizers",
     "Config": "keras_gan.config",
 }
-_SUBMODULES = ("ais", "callbacks", "config", "data", "evaluation", "experiment", "export", "gan", "layers", "losses",
-               "networks", "optimizers", "parzen", "quality", "summaries", "sweep_lib", "theory")
+_SUBMODULES = ("ais", "architectures", "averages", "callbacks", "config", "data", "evaluation", "experiment", "export",
+               "gan", "layers", "losses", "networks", "optimizers", "parzen", "quality", "summaries", "sweep_lib",
+               "theory")
 
 startup_logs.install()
 

@@ -26,8 +26,8 @@ import signal
 import keras
 import tensorflow as tf
 
+from keras_gan import averages, distribute, experiment, parzen, summaries
 from keras_gan import data as data_lib
-from keras_gan import distribute, experiment, parzen, summaries
 from keras_gan.errors import TrainingError
 
 GRID_SEED = 2014  # the fixed noise of the sample grids
@@ -71,9 +71,9 @@ class SampleGrid(keras.callbacks.Callback):
         rows = gan.num_classes or self.grid_size
         labels = gan.grid_labels(rows, self.grid_size)
         with self.writer.as_default(step=_step(gan)):
-            for decay in (None, *gan.ema_decays):
+            for name, decay in gan.averages.by_name.items():
                 images = gan.sample(rows * self.grid_size, seed=GRID_SEED, labels=labels, average=decay).numpy()
-                tag = "samples" if decay is None else f"samples/{experiment.average_name(decay)}"
+                tag = "samples" if decay is None else f"samples/{name}"
                 tf.summary.image(tag, summaries.image_grid(self.preprocessing.inverse(images), rows, self.grid_size))
         self.writer.flush()
 
@@ -159,9 +159,9 @@ class ValidationMonitor(keras.callbacks.Callback):
     def score(self, gan):
         """{generator name: {"parzen": ParzenResult, "quality": QualityResult or None}} for G and each average."""
         scores = {}
-        for decay in (None, *gan.ema_decays):
+        for name, decay in gan.averages.by_name.items():
             samples = gan.sample(self.num_samples, seed=MONITOR_SEED, average=decay).numpy()
-            scores[experiment.average_name(decay)] = {
+            scores[name] = {
                 "parzen": parzen.evaluate(samples, self.choose, self.scored, sigmas=self.sigmas),
                 "quality": self.quality.score(samples) if self.quality else None}
         return scores
@@ -172,7 +172,7 @@ class ValidationMonitor(keras.callbacks.Callback):
         scores = self.score(self.model)
         scalars, picks = {}, {}
         for name, result in scores.items():
-            suffix = "" if name == experiment.GENERATOR else f"_{name}"
+            suffix = "" if name == averages.GENERATOR else f"_{name}"
             scalars[f"parzen/valid_log_likelihood{suffix}"] = result["parzen"].mean
             scalars[f"parzen/valid_sigma{suffix}"] = result["parzen"].sigma
             if result["quality"]:

@@ -9,6 +9,7 @@ experiment (`flags/mnist.cfg` gives exactly `Config()`). Library code takes a
 import dataclasses
 import json
 import math
+import typing
 from typing import Optional
 
 from absl import flags
@@ -31,7 +32,6 @@ PREPROCESSING = ("unit", "gcn")
 UPDATES = ("alternating", "simultaneous")
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
-ARCHITECTURES = ("mlp", "conv")
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
@@ -40,10 +40,13 @@ SELECTION = ("parzen", "fd")
 PLAYERS = ("both", "discriminator", "generator")  # the scores the validation monitor can select by
 
 
-def _field(default, help, lower=None, upper=None, choices=None):
+def _field(default, help, lower=None, upper=None, choices=None, architecture=False):
+    """A setting: its default, its --help, its range or choices, and whether it fixes the shapes of the weights
+    (`architecture`: a checkpoint made under another value cannot be resumed). A list setting is annotated
+    `tuple[<element type>, ...]`; its flag is a comma-separated list of that type."""
     return dataclasses.field(
         default=default,
-        metadata={"help": help, "lower": lower, "upper": upper, "choices": choices},
+        metadata={"help": help, "lower": lower, "upper": upper, "choices": choices, "architecture": architecture},
     )
 
 
@@ -52,7 +55,7 @@ class Config:
     # The experiment.
     dataset: str = _field(
         "mnist", "Data set to train on (gaussian1d: Figure 1's one-dimensional N(gaussian_mean, gaussian_std^2)).",
-        choices=DATASETS,
+        choices=DATASETS, architecture=True,
     )
     gaussian_mean: float = _field(2.0, "--dataset=gaussian1d: mean of the data.")
     gaussian_std: float = _field(0.5, "--dataset=gaussian1d: standard deviation of the data.", lower=1e-6)
@@ -67,9 +70,12 @@ class Config:
         "unlabeled", "TFD split to train on (the release: unlabeled).",
         choices=TFD_SPLITS,
     )
-    tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96)
-    image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4)
-    channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3)
+    tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96,
+                           architecture=True)
+    image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4,
+                             architecture=True)
+    channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3,
+                           architecture=True)
     preprocess: str = _field(
         "unit", "unit: pixels in [0, 1]. gcn: global contrast normalization, scale 55 (the release's CIFAR-10).",
         choices=PREPROCESSING,
@@ -99,35 +105,39 @@ class Config:
         "Noise prior p_z: uniform is U(-sqrt(3), sqrt(3)) per coordinate, gaussian is N(0, 1).",
         choices=NOISE_DISTRIBUTIONS,
     )
-    noise_dim: int = _field(100, "Dimension of the noise z.", lower=1)
+    noise_dim: int = _field(100, "Dimension of the noise z.", lower=1, architecture=True)
     conditional: bool = _field(
         False, "The conditional model p(x | c) (the conclusion's first extension): the class label is given to "
-        "both G and D. Needs a labelled data set.",
+        "both G and D. Needs a labelled data set.", architecture=True,
     )
     # The generator.
     g_architecture: str = _field(
-        "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
-        "transposed convolution to the image (the CIFAR-10 conv model).", choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.GENERATORS: mlp (dense layers to the image) or conv (dense layers, "
+        "reshape to g_conv_shape, then a transposed convolution to the image: the CIFAR-10 conv model).",
+        architecture=True,
     )
-    g_conv_shape: tuple = _field(
-        (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer."
+    g_conv_shape: tuple[int, ...] = _field(
+        (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer.", architecture=True
     )
-    g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1)
-    g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1)
+    g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1,
+                                architecture=True)
+    g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1,
+                                architecture=True)
     g_output_sparse_init: int = _field(
         0, "If > 0, the output layer starts with this many N(0, 1) nonzero weights per unit (the TFD release).", lower=0
     )
-    g_hidden_units: tuple = _field((1200, 1200), "Generator hidden layer widths.")
-    g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
-    g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
-    g_added_units: tuple = _field(
+    g_hidden_units: tuple[int, ...] = _field((1200, 1200), "Generator hidden layer widths.", architecture=True)
+    g_hidden_activations: tuple[str, ...] = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
+    g_hidden_biases: tuple[float, ...] = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
+    g_added_units: tuple[int, ...] = _field(
         (),
         "Widths of layers added in front of G's hidden layers, named added0, added1, ... (TFD's second stage, "
         "the release's add_layers: 8000,100). The last one takes the noise's place as the first hidden layer's "
         "input, so with --init_generator_from it must equal the first stage's --noise_dim. Empty: none.",
+        architecture=True,
     )
-    g_added_activations: tuple = _field((), "Activation of each added generator layer (relu, sigmoid).")
-    g_added_biases: tuple = _field((), "Initial bias of each added generator layer (TFD's bottleneck: -2).")
+    g_added_activations: tuple[str, ...] = _field((), "Activation of each added generator layer (relu, sigmoid).")
+    g_added_biases: tuple[float, ...] = _field((), "Initial bias of each added generator layer (TFD's bottleneck: -2).")
     init_generator_from: Optional[str] = _field(
         None,
         "A run folder (TFD's first stage, flags/tfd.cfg): a new run starts G's hidden and output layers at the "
@@ -143,18 +153,21 @@ class Config:
     )
     # The discriminator.
     d_architecture: str = _field(
-        "mlp",
-        "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
-        choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.DISCRIMINATORS: mlp (maxout layers) or conv (maxout convolution "
+        "layers with max pooling, then maxout layers).", architecture=True,
     )
-    d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
-    d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1)
-    d_conv_kernels: tuple = _field((8, 8, 5), "conv discriminator: kernel size of each convolution.")
-    d_conv_pads: tuple = _field((4, 3, 3), "conv discriminator: zero padding of each convolution.")
-    d_conv_pool_sizes: tuple = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
-    d_conv_pool_strides: tuple = _field((2, 2, 2), "conv discriminator: max-pool stride after each convolution.")
-    d_maxout_units: tuple = _field((240, 240), "Discriminator maxout layer widths.")
-    d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1)
+    d_conv_channels: tuple[int, ...] = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.",
+                                              architecture=True)
+    d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1,
+                                architecture=True)
+    d_conv_kernels: tuple[int, ...] = _field((8, 8, 5), "conv discriminator: kernel size of each convolution.",
+                                             architecture=True)
+    d_conv_pads: tuple[int, ...] = _field((4, 3, 3), "conv discriminator: zero padding of each convolution.")
+    d_conv_pool_sizes: tuple[int, ...] = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
+    d_conv_pool_strides: tuple[int, ...] = _field((2, 2, 2),
+                                                  "conv discriminator: max-pool stride after each convolution.")
+    d_maxout_units: tuple[int, ...] = _field((240, 240), "Discriminator maxout layer widths.", architecture=True)
+    d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1, architecture=True)
     d_irange: float = _field(0.005, "Discriminator weights start uniform in [-irange, irange].", lower=0.0)
     d_max_col_norm: float = _field(0.0, "Column-norm bound on discriminator weights (0: none).", lower=0.0)
     d_input_include_prob: float = _field(0.8, "Dropout include probability on D's data input.", lower=0.0, upper=1.0)
@@ -169,7 +182,7 @@ class Config:
         "alike (the release's AdversaryCost2 noise_both, 0 in its configs; instance noise). 0: none.",
         lower=0.0,
     )
-    ema_decays: tuple = _field(
+    ema_decays: tuple[float, ...] = _field(
         (),
         "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
         "horizon about 1/(1 - decay) updates; Yazici et al. 2019, not the paper's). They never feed the game; "
@@ -179,7 +192,7 @@ class Config:
     learning_rate: float = _field(0.1, "Initial learning rate of both players.", lower=0.0)
     lr_decay_factor: float = _field(1.000004, "Learning rate divided by this after every update.", lower=1.0)
     min_lr: float = _field(1e-6, "Floor of the decayed learning rate.", lower=0.0)
-    lr_drop_updates: tuple = _field(
+    lr_drop_updates: tuple[int, ...] = _field(
         (),
         "Not the release's: after each of these update counts (comma-separated) the learning rate is also "
         "multiplied by --lr_drop_factor, on top of the decay. A resumed run can add one to reach the late, "
@@ -345,29 +358,10 @@ class Config:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
     def architecture(self):
-        """The settings that fix the shapes of the weights: a checkpoint made
-        under other values cannot be resumed."""
-        names = (
-            "dataset",
-            "conditional",
-            "tfd_size",
-            "image_size",
-            "channels",
-            "noise_dim",
-            "g_architecture",
-            "g_hidden_units",
-            "g_added_units",
-            "g_conv_shape",
-            "g_conv_kernel",
-            "g_conv_stride",
-            "d_architecture",
-            "d_conv_channels",
-            "d_conv_pieces",
-            "d_conv_kernels",
-            "d_maxout_units",
-            "d_num_pieces",
-        )
-        return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}
+        """The settings that fix the shapes of the weights (the fields made with `architecture=True`): a
+        checkpoint made under other values cannot be resumed."""
+        return {f.name: list(v) if isinstance(v, tuple) else v
+                for f in dataclasses.fields(self) if f.metadata["architecture"] for v in [getattr(self, f.name)]}
 
 
 # How `python -m keras_gan.train --help` lists the settings: as a reader thinks of them. Every field of
@@ -419,23 +413,9 @@ def load_run_config(workdir):
     return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in names})
 
 
-_LIST_TYPES = {
-    "g_hidden_units": int,
-    "d_maxout_units": int,
-    "g_hidden_biases": float,
-    "g_hidden_activations": str,
-    "g_added_units": int,
-    "g_added_biases": float,
-    "g_added_activations": str,
-    "g_conv_shape": int,
-    "d_conv_channels": int,
-    "d_conv_kernels": int,
-    "d_conv_pads": int,
-    "d_conv_pool_sizes": int,
-    "d_conv_pool_strides": int,
-    "ema_decays": float,
-    "lr_drop_updates": int,
-}
+def _list_type(field):
+    """The element type of a list setting (a field annotated `tuple[int, ...]`), else None."""
+    return typing.get_args(field.type)[0] if typing.get_origin(field.type) is tuple else None
 
 
 def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
@@ -448,7 +428,7 @@ def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
         meta, default = f.metadata, f.default
         if meta["choices"]:
             flags.DEFINE_enum(f.name, default, meta["choices"], meta["help"], flag_values=flag_values)
-        elif f.name in _LIST_TYPES:
+        elif _list_type(f):
             flags.DEFINE_list(f.name, [str(v) for v in default], meta["help"], flag_values=flag_values)
         elif isinstance(default, bool):
             flags.DEFINE_bool(f.name, default, meta["help"], flag_values=flag_values)
@@ -466,14 +446,13 @@ def from_flags(flag_values=flags.FLAGS):
     for f in dataclasses.fields(Config):
         if f.name not in flag_values:
             continue
-        value = flag_values[f.name].value
-        if f.name in _LIST_TYPES:
+        value, element = flag_values[f.name].value, _list_type(f)
+        if element:
             try:
-                value = tuple(_LIST_TYPES[f.name](v) for v in value)
+                value = tuple(element(v) for v in value)
             except ValueError:
                 raise ConfigError(
-                    f"--{f.name} must be a comma-separated list of {_LIST_TYPES[f.name].__name__}; "
-                    f"got {','.join(value)}"
+                    f"--{f.name} must be a comma-separated list of {element.__name__}; got {','.join(value)}"
                 ) from None
         values[f.name] = value
     return Config(**values).validate()

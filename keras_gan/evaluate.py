@@ -23,11 +23,6 @@ from keras_gan import cli, config
 from keras_gan.evaluation import ais as ais_method
 
 config.define_flags(only=("dataset", "data_dir"))
-flags.DEFINE_enum("method", "parzen", ("parzen", "ais", "quality"),
-                  "parzen: Table 1's Parzen-window protocol. quality: distances between the samples and the test "
-                  "digits in an MNIST classifier's feature space (Frechet distance, KID, precision/recall, "
-                  "density/coverage, classifier score; keras_gan/quality). ais: annealed importance sampling of "
-                  "p(x) = int p(z) N(x; G(z), sigma^2 I) dz (Wu et al. 2017), with a BDMC check (keras_gan/ais.py).")
 flags.DEFINE_string("workdir", None, "A keras_gan run folder: one of its checkpoints is evaluated.")
 flags.DEFINE_string("saved_model", None, "An exported generator (SavedModel) to evaluate instead.")
 flags.DEFINE_string("samples", None, "A .npy array of images in [0, 1] from any model, to evaluate instead.")
@@ -35,8 +30,8 @@ cli.define_generator_flags()
 flags.FLAGS["generator"].help += " Several, comma-separated, or all."
 flags.DEFINE_integer("num_samples", 10000, "Generator samples scored (Parzen: the kernel centres).", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the generator's noise (and of AIS's subsets and chains).", lower_bound=0)
-flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/parzen.json, quality.json "
-                    "or ais.json).")
+flags.DEFINE_string("output", None, "Where to write the JSON result (default <workdir>/<method>.json: parzen.json, "
+                    "quality.json or ais.json).")
 flags.DEFINE_list("tfd_folds", ["0", "1", "2", "3", "4"], "TFD: the folds scored, each with its own sigma (the "
                   "paper's protocol: all five, mean and standard error across them).")
 # --method=parzen
@@ -143,8 +138,13 @@ def ais(output):
         valid_steps=FLAGS.ais_valid_steps or None, bdmc_examples=FLAGS.ais_bdmc, seed=FLAGS.seed, output=output)
 
 
+# One entry per method: its name is --method's value and its result file's (<workdir>/<method>.json).
 METHODS = {"parzen": parzen, "quality": quality, "ais": ais}
-DEFAULT_OUTPUTS = {"parzen": "parzen.json", "quality": "quality.json", "ais": "ais.json"}
+flags.DEFINE_enum("method", "parzen", list(METHODS),
+                  "parzen: Table 1's Parzen-window protocol. quality: distances between the samples and the test "
+                  "digits in an MNIST classifier's feature space (Frechet distance, KID, precision/recall, "
+                  "density/coverage, classifier score; keras_gan/quality). ais: annealed importance sampling of "
+                  "p(x) = int p(z) N(x; G(z), sigma^2 I) dz (Wu et al. 2017), with a BDMC check (keras_gan/ais.py).")
 
 
 def run_config():
@@ -158,7 +158,7 @@ def run_config():
 
 
 def evaluate():
-    output = FLAGS.output or (os.path.join(FLAGS.workdir, DEFAULT_OUTPUTS[FLAGS.method]) if FLAGS.workdir else None)
+    output = FLAGS.output or (os.path.join(FLAGS.workdir, f"{FLAGS.method}.json") if FLAGS.workdir else None)
     method, results = METHODS[FLAGS.method](output)
     if results[0].get("checkpoint_step") is not None:
         print(f"{results[0]['source']} (step {results[0]['checkpoint_step']})")

@@ -22,15 +22,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan import architectures, averages
 from keras_gan import config as config_lib
 from keras_gan import data as data_lib
 from keras_gan.errors import TrainingError
 from keras_gan.gan import GAN
-from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
 BEST_CHOICES = ("best", "best_parzen", "best_fd")  # --checkpoint values that name a validation monitor pick
-GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
 
 
 def build_gan(config, splits):
@@ -41,27 +40,8 @@ def build_gan(config, splits):
     `--conditional` builds the conditional model p(x | c), its classes read
     from the training labels.
     """
-    generator = build_generator(config, splits.image_shape)
-    discriminator_args = dict(
-        maxout_units=config.d_maxout_units,
-        num_pieces=config.d_num_pieces,
-        irange=config.d_irange,
-        max_col_norm=config.d_max_col_norm or None,
-        input_include_prob=config.d_input_include_prob,
-        input_scale=config.d_input_scale,
-        hidden_include_prob=config.d_hidden_include_prob,
-        hidden_scale=config.d_hidden_scale,
-        input_noise=config.d_input_noise,
-        name="discriminator",
-        seed=config.seed,
-    )
-    if config.d_architecture == "conv":
-        discriminator = ConvDiscriminator(
-            conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
-            conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
-            pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **discriminator_args)
-    else:
-        discriminator = Discriminator(**discriminator_args)
+    generator = architectures.build_generator(config, splits.image_shape)
+    discriminator = architectures.build_discriminator(config, splits.image_shape)
     gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed,
               num_classes=_num_classes(config, splits), ema_decays=config.ema_decays)
     # Each D update reads one minibatch; G updates once per k of them.
@@ -76,33 +56,8 @@ def build_gan(config, splits):
     gan.build()
     gan.build_optimizers()
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
-        gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
-        gan.reset_averages()  # the averages start where G starts
+        gan.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))  # and G's averages
     return gan
-
-
-def build_generator(config, image_shape):
-    """The experiment's G for images of `image_shape` (not yet built)."""
-    generator_args = dict(
-        image_shape=image_shape,
-        hidden_units=config.g_hidden_units,
-        hidden_activations=config.g_hidden_activations,
-        hidden_biases=config.g_hidden_biases,
-        added_units=config.g_added_units,
-        added_activations=config.g_added_activations,
-        added_biases=config.g_added_biases,
-        output_activation=config.g_output_activation,
-        irange=config.g_irange,
-        max_col_norm=config.g_max_col_norm or None,
-        output_sparse_init=config.g_output_sparse_init or None,
-        output_irange=config.g_output_irange or None,
-        name="generator",
-        seed=config.seed,
-    )
-    if config.g_architecture == "conv":
-        return ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
-                             conv_stride=config.g_conv_stride, **generator_args)
-    return Generator(**generator_args)
 
 
 def make_optimizer(config, updates_per_epoch, name):
@@ -137,25 +92,10 @@ def _num_classes(config, splits):
 # --- Checkpoints -------------------------------------------------------------
 
 
-def average_name(decay):
-    """How one of a run's generators is named in checkpoints, scalars and
-    results: "generator" for G (decay None), "ema_0.9999" for an average."""
-    return GENERATOR if decay is None else f"ema_{decay:g}"
-
-
-def average_decay(gan, name):
-    """The decay of the generator called `name` ("generator": None); a
-    `TrainingError` naming the choices if the run has no such generator."""
-    names = {average_name(d): d for d in (None, *gan.ema_decays)}
-    if name not in names:
-        raise TrainingError(f"--generator must be one of {', '.join(names)} for this run; got {name!r}")
-    return names[name]
-
-
-def make_checkpoint(gan, averages=None):
+def make_checkpoint(gan, decays=None):
     """Everything a resume needs: both players, both optimizers (their
     `iterations` is the step counter), every RNG state and the averages of G
-    (only the decays in `averages`, if given)."""
+    (only those of `decays`, if given)."""
     rng_states = [
         v for model in (gan.generator, gan.discriminator)
         for v in model.non_trainable_variables if "seed_generator_state" in v.path
@@ -167,10 +107,7 @@ def make_checkpoint(gan, averages=None):
         g_optimizer=gan.g_optimizer,
         noise_seed=gan.noise_seed.state,
         rng_states=rng_states,
-        # Keyed by decay, so a run resumed with other --ema_decays restores only the averages it had.
-        # Variables, not models: layers kept in Python lists are invisible to tf.train.Checkpoint.
-        generator_averages={average_name(d): list(m.weights) for d, m in zip(gan.ema_decays, gan.generator_averages)
-                            if averages is None or d in averages},
+        **gan.averages.checkpoint_objects(decays),
     )
 
 
@@ -178,8 +115,7 @@ def restore(gan, path):
     """Restores the checkpoint at `path` into `gan`. An average of G that it
     does not hold (`--ema_decays` added on resume) starts at G's restored weights."""
     saved = [name for name, _ in tf.train.list_variables(path)]
-    held = [d for d in gan.ema_decays
-            if any(n.startswith("generator_averages/" + average_name(d).replace(".", "..") + "/") for n in saved)]
+    held = gan.averages.held_in(saved)
     try:
         # expect_partial: averages the checkpoint holds but this run dropped are left unread.
         make_checkpoint(gan, held).restore(path).assert_existing_objects_matched().expect_partial()
@@ -188,10 +124,7 @@ def restore(gan, path):
             f"{path} does not fit this model ({str(e).splitlines()[0][:200]}); refusing to resume. "
             "Use another --workdir."
         ) from None
-    for decay, average in zip(gan.ema_decays, gan.generator_averages):
-        if decay not in held:
-            for a, w in zip(average.weights, gan.generator.weights):
-                a.assign(w)
+    gan.averages.reset([d for d in gan.averages.decays if d not in held])
 
 
 def init_generator_from(gan, run_dir):
@@ -223,7 +156,7 @@ def init_generator_from(gan, run_dir):
     first = config_lib.load_run_config(run_dir)
     if first.conditional:
         raise TrainingError(f"{where}: a conditional run; the first stage must be unconditional")
-    pretrained = build_generator(first, data_lib.image_shape(first))
+    pretrained = architectures.build_generator(first, data_lib.image_shape(first))
     pretrained(tf.zeros((1, first.noise_dim)))  # creates its weights
     # A checkpoint holds G's weights as the variables G's optimizer was built on, in
     # the order of G's layers (`make_checkpoint`): the first stage's own optimizer maps them back.
@@ -250,7 +183,7 @@ def init_generator_from(gan, run_dir):
     for name, layer in grown.items():
         for target, source in zip(layer.weights, found[name].weights):
             target.assign(source)
-    gan.reset_averages()
+    gan.averages.reset()
 
 
 def latest_checkpoint(workdir):
@@ -305,7 +238,7 @@ def default_generator(workdir, checkpoint):
         best, _ = find_best(workdir, checkpoint)
         if best is not None:
             return best["generator"]
-    return GENERATOR
+    return averages.GENERATOR
 
 
 def best_folder(criterion, select_by):

@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from keras_gan import architectures, distribute, experiment, summaries
 from keras_gan import callbacks as callbacks_lib
 from keras_gan import data as data_lib
-from keras_gan import distribute, experiment, summaries
 from keras_gan import export as export_lib
 from keras_gan.errors import TrainingError
 
@@ -52,6 +52,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
         A `TrainResult`.
     """
     config.validate()
+    architectures.check(config)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = strategy or distribute.strategy_for(config)

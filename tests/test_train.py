@@ -54,7 +54,7 @@ def run_state(gan):
     slots and counters, G's averages and every RNG state."""
     return [(v.path, v.numpy()) for v in (
         gan.generator.variables + gan.discriminator.variables + gan.d_optimizer.variables
-        + gan.g_optimizer.variables + [w for a in gan.generator_averages for w in a.weights]
+        + gan.g_optimizer.variables + [w for a in gan.averages.models for w in a.weights]
         + [gan.noise_seed.state])]
 
 
@@ -141,6 +141,7 @@ def test_the_reproduction_without_a_data_folder_takes_the_tfds_path(tmp_path):
     ("--batch_size=0", "batch_size"),
     ("--k_steps=0", "k_steps"),
     ("--noise=cauchy", "noise"),
+    ("--g_architecture=dcgan", "--g_architecture must be one of mlp, conv; got 'dcgan'"),
     ("--update=simultaneous --k_steps=2", "--update=simultaneous needs --k_steps=1"),
     ("--flagfile=flags/no_such.cfg", "no_such.cfg"),
 ])

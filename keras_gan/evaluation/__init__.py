@@ -36,7 +36,7 @@ def generator_names(run, workdir, checkpoint, generators):
     if generators in (None, [], ""):
         return [experiment.default_generator(workdir, checkpoint)]
     if generators in (["all"], "all"):
-        return [experiment.average_name(d) for d in (None, *run.gan.ema_decays)]
+        return list(run.gan.averages.by_name)
     return list(generators)
 
 
@@ -95,7 +95,7 @@ def load_sources(cfg, workdir=None, saved_model=None, samples_path=None, checkpo
         run = experiment.load_run(workdir, checkpoint, cfg)
         scored = []
         for name in generator_names(run, workdir, checkpoint, generators):
-            decay = experiment.average_decay(run.gan, name)
+            decay = run.gan.averages.decay(name)
             images = run.gan.sample(num_samples, seed=seed, average=decay).numpy()
             scored.append(Scored(name, images, run.checkpoint, run.step))
         return run.splits, scored
@@ -130,7 +130,7 @@ def write(results, output=None, workdir=None, prefix=None, scalars=None):
     generators), and for a run folder each result's `scalars` ({tag: key or
     key path}) as TensorBoard scalars `<prefix>/<tag>[_<generator>]` at its
     checkpoint step."""
-    from keras_gan import experiment
+    from keras_gan import averages, experiment
 
     if output:
         experiment.write_json(output, results[0] if len(results) == 1 else results)
@@ -141,7 +141,7 @@ def write(results, output=None, workdir=None, prefix=None, scalars=None):
 
     with tf.summary.create_file_writer(workdir).as_default():
         for result in results:
-            suffix = "" if result["generator"] == experiment.GENERATOR else f"_{result['generator']}"
+            suffix = "" if result["generator"] == averages.GENERATOR else f"_{result['generator']}"
             for tag, key in scalars.items():
                 value = _lookup(result, key)
                 if value is not None:

@@ -13,7 +13,6 @@ from keras_gan import evaluation
 
 DEFAULT_SIGMAS = (0.05, 0.07, 0.1, 0.14, 0.2)  # = keras_gan.ais.DEFAULT_SIGMAS, here so --help needs no TensorFlow
 SCALARS = {"test_log_likelihood": "mean", "sigma": "sigma", "bdmc_gap": ("bdmc", "gap_mean")}
-DEFAULT_OUTPUT = "ais.json"
 _ROW = "{:<30} {:<6} {}"
 
 
@@ -67,7 +66,7 @@ def evaluate(cfg, workdir, checkpoint="latest", generators=None, num_examples=50
     to_noise = ais.latent_to_noise(gan.noise)
     results = []
     for name in evaluation.generator_names(run, workdir, checkpoint, generators):
-        decay = experiment.average_decay(gan, name)
+        decay = gan.averages.decay(name)
 
         def decode(u, decay=decay):
             return tf.reshape(gan.generate(to_noise(u), average=decay), (tf.shape(u)[0], -1))

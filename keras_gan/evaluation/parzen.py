@@ -13,7 +13,6 @@ from keras_gan import evaluation
 
 PAPER_TABLE1 = {"mnist": (225.0, 2.0), "tfd": (2057.0, 26.0)}
 SCALARS = {"test_log_likelihood": "mean", "sigma": "sigma"}  # TensorBoard tags (under parzen/) -> result keys
-DEFAULT_OUTPUT = "parzen.json"
 _ROW = "{:<30} {:<6} {}"
 
 

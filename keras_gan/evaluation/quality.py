@@ -8,7 +8,6 @@ from keras_gan import evaluation
 
 SCALARS = {f"test_{key}": key for key in ("fd", "kid", "precision", "recall", "density", "coverage",
                                           "classifier_score")}
-DEFAULT_OUTPUT = "quality.json"
 _HEADER = ("fd", "kid", "precision", "recall", "density", "coverage", "classifier_score")
 
 

@@ -9,6 +9,9 @@ TensorBoard. Image grids are upscaled (nearest neighbour) to at least 500
 pixels wide (`--min_width`); Figure 2 sets the nearest training images apart
 from the samples by a white gap. Figure 1 and `scalar_curves` (training
 curves, `scripts/plot_scalars.py`) need matplotlib (`pip install -e '.[figures]'`).
+
+The command (`__main__.py`) reads its flags and calls `figure1_of_run` or
+`grid_of_run`, which read a run folder and draw.
 """
 
 import math
@@ -17,10 +20,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import parzen, summaries, theory
-
-FIGURES = ("figure1", "samples", "interpolation")
-
+from keras_gan import config, experiment, parzen, summaries, theory
+from keras_gan import data as data_lib
 
 MIN_WIDTH = 500  # pixels: a 28 x 28 digit tile drawn at least 2 x 2 screen pixels per pixel in an 8-wide grid
 NEIGHBOUR_GAP = 6  # pixels (before upscaling) between the samples and their nearest training images
@@ -51,8 +52,6 @@ def samples_with_neighbours(gan, train_images, preprocessing, rows=6, cols=6, se
     example of each row's last sample, so memorization would show as identical
     pairs. A conditional model draws row r from class r mod C. `average`:
     sample one of G's moving averages instead of G."""
-    from keras_gan import data as data_lib
-
     samples = gan.sample(rows * cols, seed=seed, labels=gan.grid_labels(rows, cols), average=average).numpy()
     last = samples.reshape(rows, cols, *samples.shape[1:])[:, -1]
     train_model_space = preprocessing.forward(data_lib.to_float(train_images)).numpy()
@@ -134,12 +133,7 @@ def figure1(checkpoints, p_data, grid, output, samples=20_000, arrows=25):
             "mean_D_star": float(d_star(support).mean()),
         })
     axes[0][0].legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    tmp = f"{output}.tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, output)
+    _save(fig, output)
     return report
 
 
@@ -181,13 +175,20 @@ def scalar_curves(runs, tags, output, ylabel, ymin=None, title=""):
     ax.grid(alpha=0.3)
     if ax.get_lines():
         ax.legend(fontsize=8)
+    _save(fig, output)
+    return ax
+
+
+def _save(fig, output):
+    """Writes a matplotlib figure as a PNG, atomically, and closes it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     tmp = f"{output}.tmp.png"
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     os.replace(tmp, output)
-    return ax
 
 
 def _curve_label(run, tag):
@@ -201,80 +202,56 @@ def _curve_label(run, tag):
     return f"{os.path.basename(os.path.normpath(run))}: {name}"
 
 
-def main(argv):
-    from absl import flags
-
-    from keras_gan import cli, config, data, experiment
-
-    cli.quiet_logs()
-    FLAGS = flags.FLAGS
-
-    def draw():
-        if len(argv) != 2 or argv[1] not in FIGURES:
-            raise config.ConfigError(f"name one figure: {', '.join(FIGURES)}; got {' '.join(argv[1:]) or 'none'}")
-        figure, workdir = argv[1], FLAGS.workdir
-        output = FLAGS.output or os.path.join(workdir, "figures", f"{figure}.png")
-        if figure == "figure1":
-            cfg = config.load_run_config(workdir)
-            if cfg.dataset != "gaussian1d":
-                raise config.ConfigError(f"figure1 draws a --dataset=gaussian1d run; {workdir} is {cfg.dataset}")
-            paths = tf.train.get_checkpoint_state(os.path.join(workdir, "checkpoints"))
-            paths = list(paths.all_model_checkpoint_paths) if paths else []
-            if not paths:
-                raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
-            picks = sorted(
-                {paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(FLAGS.panels, len(paths)))},
-                key=paths.index,
-            )
-            checkpoints = [(f"step {p.rsplit('-', 1)[1]}", experiment.load_run(workdir, p).gan) for p in picks]
-            spread = 4 * cfg.gaussian_std
-            grid = np.linspace(cfg.gaussian_mean - spread, cfg.gaussian_mean + spread, 2001)
-            report = figure1(checkpoints, theory.gaussian_density(cfg.gaussian_mean, cfg.gaussian_std), grid, output)
-            print(f"{'checkpoint':<14} {'C(G)':>9} {'-log4+2JSD':>11} {'max|D-D*|':>10} {'mean D*':>8}")
-            for r in report:
-                print(
-                    f"{r['checkpoint']:<14} {r['C(G)']:9.4f} {r['-log4+2JSD']:11.4f} "
-                    f"{r['max_abs_D_minus_D_star']:10.3f} {r['mean_D_star']:8.3f}"
-                )
-            print(f"Theorem 1: the global minimum of C(G) is -log 4 = {-math.log(4):.4f}, reached when p_g = p_data.")
-        else:
-            run = experiment.load_run(workdir, FLAGS.checkpoint)
-            if len(run.splits.image_shape) != 3:
-                raise config.ConfigError(f"{figure} draws image data; {workdir} is {run.config.dataset}")
-            name = FLAGS.generator or experiment.default_generator(workdir, FLAGS.checkpoint)
-            average = experiment.average_decay(run.gan, name)
-            preprocessing = data.Preprocessing(run.config.preprocess, run.splits.train)
-            if figure == "samples":
-                grid = samples_with_neighbours(
-                    run.gan, run.splits.train, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average
-                )
-            else:
-                grid = interpolation(run.gan, preprocessing, FLAGS.rows, FLAGS.cols, FLAGS.seed, average)
-            write_png(output, grid, FLAGS.min_width)
-            print(f"{name} at step {run.step} ({run.checkpoint})")
-            with tf.summary.create_file_writer(workdir).as_default(step=run.step):
-                tf.summary.image(f"figures/{figure}", grid)
-        print(f"Wrote {output}")
-
-    cli.run_reporting_errors(draw)
+def figure1_of_run(workdir, output, panels=4):
+    """Figure 1 of a `--dataset=gaussian1d` run folder: `panels` of its
+    checkpoints, evenly spaced through training, drawn into `output` by
+    `figure1`, whose rows it returns."""
+    cfg = config.load_run_config(workdir)
+    if cfg.dataset != "gaussian1d":
+        raise config.ConfigError(f"figure1 draws a --dataset=gaussian1d run; {workdir} is {cfg.dataset}")
+    paths = tf.train.get_checkpoint_state(os.path.join(workdir, "checkpoints"))
+    paths = list(paths.all_model_checkpoint_paths) if paths else []
+    if not paths:
+        raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
+    picks = sorted({paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(panels, len(paths)))},
+                   key=paths.index)
+    checkpoints = [(f"step {p.rsplit('-', 1)[1]}", experiment.load_run(workdir, p).gan) for p in picks]
+    spread = 4 * cfg.gaussian_std
+    grid = np.linspace(cfg.gaussian_mean - spread, cfg.gaussian_mean + spread, 2001)
+    return figure1(checkpoints, theory.gaussian_density(cfg.gaussian_mean, cfg.gaussian_std), grid, output)
 
 
-def run():
-    from absl import app, flags
+def grid_of_run(figure, workdir, output, checkpoint="latest", generator=None, rows=6, cols=8, seed=0,
+                min_width=MIN_WIDTH):
+    """Figure 2 (`figure="samples"`: `samples_with_neighbours`) or Figure 3
+    ("interpolation": `interpolation`) of a run folder's generator, written to
+    `output` (`write_png`) and to the run's TensorBoard images as `figures/<figure>`.
 
-    flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
-    flags.DEFINE_string("output", None, "PNG to write (default <workdir>/figures/<figure>.png).")
-    flags.DEFINE_integer("rows", 6, "Rows of the grid.", lower_bound=1)
-    flags.DEFINE_integer("cols", 8, "Samples per row (samples) or interpolation steps (interpolation).", lower_bound=2)
-    flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn, evenly spaced through training.", lower_bound=1)
-    flags.DEFINE_integer("seed", 0, "Seed of the noise.", lower_bound=0)
-    flags.DEFINE_integer("min_width", MIN_WIDTH, "samples, interpolation: the PNG is upscaled (nearest neighbour, "
-                         "an integer factor) to at least this many pixels wide.", lower_bound=1)
-    from keras_gan import cli
+    Args:
+        figure: "samples" or "interpolation".
+        workdir: The run folder.
+        output: The PNG to write.
+        checkpoint: Which of its checkpoints (`experiment.find_checkpoint`).
+        generator: "generator" (G) or "ema_<decay>"; default: the validation
+            monitor's pick for a best checkpoint, else G.
+        rows, cols: Rows of the grid, and samples (or interpolation steps) per row.
+        seed: Seed of the noise.
+        min_width: The PNG is upscaled to at least this many pixels wide.
 
-    cli.define_generator_flags()
-    app.run(main)
-
-
-if __name__ == "__main__":
-    run()
+    Returns:
+        (the generator's name, the `experiment.Run` it came from).
+    """
+    run = experiment.load_run(workdir, checkpoint)
+    if len(run.splits.image_shape) != 3:
+        raise config.ConfigError(f"{figure} draws image data; {workdir} is {run.config.dataset}")
+    name = generator or experiment.default_generator(workdir, checkpoint)
+    average = run.gan.averages.decay(name)
+    preprocessing = data_lib.Preprocessing(run.config.preprocess, run.splits.train)
+    if figure == "samples":
+        grid = samples_with_neighbours(run.gan, run.splits.train, preprocessing, rows, cols, seed, average)
+    else:
+        grid = interpolation(run.gan, preprocessing, rows, cols, seed, average)
+    write_png(output, grid, min_width)
+    with tf.summary.create_file_writer(workdir).as_default(step=run.step):
+        tf.summary.image(f"figures/{figure}", grid)
+    return name, run
