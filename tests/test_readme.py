@@ -57,7 +57,7 @@ def test_the_readme_is_a_front_page():
     sections = re.findall(r"^## (.+)$", text, re.M)
     assert sections == ["Quick start", "Table 1, MNIST", "Commands", "Python API", "Layout", "More"]
     assert "pip install -e . && bash scripts/reproduce_table1.sh ../shared/data/mnist runs/table1" in text
-    assert "pip install -e '.[test]' && python -m pytest -q tests" in text
+    assert "pip install -e '.[test]' && python -m pytest -q -n auto tests" in text
     assert re.search(r"K of N seeds >= 223", text), "the place of the seed distribution row"
 
 
