@@ -21,9 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan import cli, experiment, parzen, summaries
 from keras_gan import data as data_lib
-from keras_gan import experiment, parzen, summaries
-from keras_gan.errors import TrainingError
+from keras_gan.errors import RunFolderError, TrainingError
 
 GRID_SEED = 2014  # the fixed noise of the sample grids
 MONITOR_SEED = 20140610  # every monitor draws the same z: epochs differ by what G learned, not by the draw
@@ -154,29 +154,68 @@ class Checkpointer(keras.callbacks.Callback):
     (`best/best.json` says which generator, when, and its score).
 
     A checkpoint is never written with non-finite weights: the last good one
-    stays the latest. `files` (a `distribute.WorkerFiles`) says where this
-    process writes: the workdir on the chief, a temporary folder elsewhere.
+    stays the latest. A damaged checkpoint is never written over nor deleted:
+    the run resumes from the newest that restores (`restore_latest`), writes
+    the steps it reaches again under another name (`experiment.checkpoint_name`),
+    and leaves a damaged best/ as it is. `files` (a `distribute.WorkerFiles`)
+    says where this process writes: the workdir on the chief, a temporary
+    folder elsewhere.
     """
 
     def __init__(self, gan, files, workdir, keep=3, keep_every=0, verbose=1):
         super().__init__()
         self.checkpoint = experiment.make_checkpoint(gan)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, files.path("checkpoints"), max_to_keep=keep)
+        self.files, self.keep = files, keep
+        self.manager = None  # made by `restore_latest`, which knows the names the folder's damaged checkpoints hold
         self.best_dir = files.path("best")
         self.workdir, self.keep_every, self.verbose = workdir, keep_every, verbose and files.chief
-        best = experiment.read_best(workdir)
-        self.best_score = best["valid_log_likelihood"] if best else -np.inf
+        self.best_score, self.keep_best = -np.inf, True
 
     def restore_latest(self, gan):
-        """Restores the run's newest checkpoint (every worker reads the
-        chief's); returns its step, or 0 for a new run."""
-        latest = experiment.latest_checkpoint(self.workdir)
-        if latest is None:
-            return 0
-        experiment.restore(gan, latest)
-        if self.verbose:
-            print(f"Resuming from {latest} at step {_step(gan)}")
-        return _step(gan)
+        """Restores the run's newest checkpoint that restores completely
+        (every worker reads the chief's) and makes the manager that saves the
+        next ones; returns its step, or 0 for a new run.
+
+        Checkpoints it passed over, damaged or missing, are named in one
+        warning line with the step it resumes from. When none restores it
+        raises, having written nothing."""
+        try:
+            restored = experiment.restore_newest(gan, self.workdir)
+        except RunFolderError as e:
+            raise TrainingError(f"{e}; nothing was written (move them aside to start over, or use another "
+                                "--workdir)") from None
+        step = restored.step if restored else 0
+        if restored and restored.problems and self.files.chief:
+            cli.warn(f"{'; '.join(restored.problems)}; resuming from {restored.path} at step {step}")
+        if restored and self.verbose:
+            print(f"Resuming from {restored.path} at step {step}")
+        self.manager = self._make_manager(restored)
+        self._read_best()
+        return step
+
+    def _make_manager(self, restored):
+        """The manager of checkpoints/: its list of the latest checkpoints
+        holds no damaged one (`experiment.settle_checkpoint_state`), and it
+        names its checkpoints so as to write over none of them."""
+        directory, name = self.files.path("checkpoints"), "ckpt"
+        if restored and self.files.chief:
+            experiment.settle_checkpoint_state(self.workdir, restored)
+            name = experiment.checkpoint_name(directory, restored.step, restored.path)
+        return tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=self.keep, checkpoint_name=name)
+
+    def _read_best(self):
+        """The monitor's best score so far. A damaged best/ is left as it is,
+        not updated by this run, with a warning line (every worker decides
+        alike: the best copy is a collective save)."""
+        problem = experiment.best_damage(self.workdir)
+        if problem:
+            self.keep_best = False
+            if self.files.chief:
+                cli.warn(f"{problem}; best/ is left as it is and this run does not update it (move best/ aside "
+                         "to have it kept anew)")
+            return
+        best = experiment.read_best(self.workdir)
+        self.best_score = best["valid_log_likelihood"] if best else -np.inf
 
     def save(self, reason):
         gan = self.model
@@ -192,12 +231,15 @@ class Checkpointer(keras.callbacks.Callback):
         self.save(f"end of epoch {epoch + 1}")
         step = _step(self.model)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
-            self.checkpoint.write(os.path.join(self.manager.directory, "kept", f"ckpt-{step}"))
+            kept = os.path.join(self.manager.directory, "kept")
+            self.checkpoint.write(os.path.join(kept, f"{experiment.checkpoint_name(kept, step)}-{step}"))
         score = (logs or {}).get("parzen/best_valid_log_likelihood")
-        if score is not None and score > self.best_score:
+        if score is not None and score > self.best_score and self.keep_best:
             self.best_score = score
             best_dir = self.best_dir
-            path = tf.train.CheckpointManager(self.checkpoint, best_dir, max_to_keep=1).save(checkpoint_number=step)
+            path = tf.train.CheckpointManager(self.checkpoint, best_dir, max_to_keep=1,
+                                              checkpoint_name=experiment.checkpoint_name(best_dir, step)
+                                              ).save(checkpoint_number=step)
             name = logs["parzen/best_generator"]
             suffix = "" if name == experiment.GENERATOR else f"_{name}"
             experiment.write_json(os.path.join(best_dir, "best.json"), {

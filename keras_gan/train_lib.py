@@ -61,11 +61,13 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     gan = build_in_scope(config, splits, strategy, verbose)
     start_generator(config, gan, workdir, verbose and files.chief)
     if files.chief:
+        experiment.check_workdir(config, workdir)
+    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose)
+    step = checkpointer.restore_latest(gan)  # first: a folder where no checkpoint restores is left as it was
+    if files.chief:
         experiment.prepare_workdir(config, workdir)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     writer = tf.summary.create_file_writer(files.path())
-    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose)
-    step = checkpointer.restore_latest(gan)
     summaries.write_config(writer, config.to_json(), step)
     epoch_end = keras.callbacks.CallbackList(
         [*epoch_callbacks(config, splits.valid, preprocessing, writer, verbose), checkpointer, *callbacks], model=gan)
@@ -136,7 +138,7 @@ def start_generator(config, gan, workdir, verbose=1):
     """A new run with `--init_generator_from` (TFD's second stage) starts G
     from the first stage's generator; a run with a checkpoint of its own will
     resume that instead, and never reads the first stage's folder."""
-    if experiment.latest_checkpoint(workdir) is not None:
+    if experiment.checkpoint_candidates(workdir):
         return
     if config.init_generator_from:
         experiment.init_generator_from(gan, config.init_generator_from)
