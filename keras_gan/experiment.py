@@ -190,6 +190,10 @@ def restore(gan, path):
     damage = checkpoint_damage(path)
     if damage:
         raise RunFolderError(damage)
+    _restore_or_raise(gan, path)
+
+
+def _restore_or_raise(gan, path):
     problem = _restore_problem(gan, path)
     if problem:
         raise TrainingError(f"{path} does not fit this model ({problem}); refusing to resume. Use another --workdir.")
@@ -618,6 +622,25 @@ def best_damage(workdir):
             or checkpoint_damage(os.path.join(workdir, "best", best["checkpoint"])))
 
 
+def _readable_copy(workdir, checkpoint, path):
+    """`path` if its files read back; for a step, else another copy of the
+    same save (checkpoints/, kept/ and best/ may each hold one); else a
+    `RunFolderError` naming the damaged file: a named checkpoint is never
+    swapped for another step's."""
+    found = _candidate(path, 0)
+    copies = [path]
+    if str(checkpoint).isdigit() and found:
+        copies += [c.path for c in checkpoint_candidates(workdir)
+                   if (c.step, c.generation) == (found.step, found.generation) and c.path != os.path.normpath(path)]
+    problems = []
+    for copy in copies:
+        problem = checkpoint_damage(copy)
+        if problem is None:
+            return copy
+        problems.append(problem)
+    raise RunFolderError(f"--checkpoint={checkpoint}: {'; '.join(problems)}")
+
+
 @dataclasses.dataclass
 class Run:
     """A run folder loaded for reading: its config, data, GAN and where the
@@ -648,10 +671,8 @@ def load_run(workdir, checkpoint="latest", config=None):
             cli.warn(f"{'; '.join(restored.problems)}; reading {restored.path} at step {restored.step}")
         path = restored.path
     else:
-        try:
-            restore(gan, path)
-        except RunFolderError as e:
-            raise RunFolderError(f"--checkpoint={checkpoint}: {e}") from None
+        path = _readable_copy(workdir, checkpoint, path)
+        _restore_or_raise(gan, path)
     return Run(cfg, splits, gan, path, int(gan.g_optimizer.iterations.numpy()))
 
 

@@ -93,8 +93,9 @@ def _events(path, data, skipped):
         except DecodeError:  # checksums that hold over bytes that are no event
             damaged.append((start, start + len(record) + 16))
     if damaged:
-        where = ", ".join(f"bytes {a}-{b}" for a, b in sorted(damaged))
-        line = f"{path} is damaged ({where} of {len(data)} cut short or garbled); read its {len(events)} intact events"
+        where = ", ".join(f"{a}-{b}" for a, b in sorted(damaged))
+        line = (f"{path} is damaged (bytes {where} of its {len(data)} bytes are cut short or garbled); read its "
+                f"{len(events)} intact events")
         if skipped is None:
             cli.warn(line)
         else:

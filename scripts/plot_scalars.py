@@ -30,8 +30,9 @@ def main(argv):
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for run in FLAGS.runs:
+        scalars = read_scalars(run, FLAGS.tags)  # an events file cut short: a warning line, its intact points
         for tag in FLAGS.tags:
-            points = read_scalars(run, [tag]).get(tag)
+            points = scalars.get(tag)
             if points:
                 label = os.path.basename(run.rstrip("/")) + ("" if len(FLAGS.tags) == 1 else f": {tag.split('/')[-1]}")
                 ax.plot([p[0] for p in points], [p[2] for p in points], label=label)
