@@ -37,7 +37,7 @@ from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, 
 GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
 CHECKPOINT_FOLDERS = ("checkpoints", os.path.join("checkpoints", "kept"), "best")  # where a run's checkpoints are
 STATE_FILE = "checkpoint"  # CheckpointManager's list of the latest checkpoints, in checkpoints/ and best/
-BEST_KEYS = ("step", "epoch", "generator", "valid_log_likelihood", "sigma", "checkpoint")
+BEST_KEYS = {"step": int, "generator": str, "valid_log_likelihood": (int, float), "checkpoint": str}  # what is read
 _NAME = re.compile(r"ckpt(?:\.(\d+))?-(\d+)")  # ckpt-STEP, ckpt.1-STEP, ...: a checkpoint's prefix
 _FILE = re.compile(r"(ckpt(?:\.\d+)?-\d+)\.(?:index|data-\d{5}-of-\d{5})")  # its files
 
@@ -556,8 +556,8 @@ def find_checkpoint(workdir, which="latest"):
         return os.path.join(workdir, "best", best["checkpoint"])
     if which.isdigit():
         at_step = [c.path for c in checkpoint_candidates(workdir) if c.step == int(which)]
-        if at_step:
-            return next((p for p in at_step if os.path.exists(p + ".index")), at_step[0])
+        if at_step:  # `load_run` reads another copy of the same save if this one is damaged
+            return at_step[0]
         steps = sorted(available_steps(workdir))
         raise FileNotFoundError(f"--workdir {workdir}: no checkpoint at step {which} (there are: "
                                 f"{', '.join(map(str, steps)) or 'none'})")
@@ -588,13 +588,15 @@ def read_best(workdir):
     path = os.path.join(workdir, "best", "best.json")
     if not os.path.exists(path):
         return None
-    expected = f"the validation monitor's best ({', '.join(BEST_KEYS)})"
+    expected = f"the validation monitor's best ({', '.join(BEST_KEYS)}, ...)"
     best = config_lib.read_json_object(path, expected)
     missing = [k for k in BEST_KEYS if k not in best]
     if missing:
         raise RunFolderError(f"{path} is damaged (no {', '.join(missing)}); expected {expected}")
-    if not isinstance(best["checkpoint"], str) or _NAME.fullmatch(best["checkpoint"]) is None:
-        raise RunFolderError(f"{path} is damaged (checkpoint {best['checkpoint']!r}); expected a name ckpt-STEP")
+    wrong = [k for k, kind in BEST_KEYS.items() if not isinstance(best[k], kind) or isinstance(best[k], bool)]
+    if wrong or _NAME.fullmatch(best["checkpoint"]) is None:
+        what = ", ".join(f"{k} {best[k]!r}" for k in wrong or ["checkpoint"])
+        raise RunFolderError(f"{path} is damaged ({what}); expected {expected}, the checkpoint named ckpt-STEP")
     return best
 
 
