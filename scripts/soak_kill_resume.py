@@ -7,7 +7,8 @@ process resumes from exactly the newest one that does.
 
 Each kill comes a random 0-3 s after the process has started training (its
 TensorBoard file exists), so kills land in steps, checkpoint writes and
-summaries rather than in TensorFlow's import. With --truncate_every=N, after
+summaries rather than in TensorFlow's import (on a busy machine, where XLA's
+compile alone takes longer, widen it: --max_delay=20). With --truncate_every=N, after
 every N-th kill the newest intact checkpoint's data file is cut to a random
 length (as a copy interrupted half-way leaves it): the next process must say so
 in a warning line naming it and resume from the checkpoint before it, and the

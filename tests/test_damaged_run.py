@@ -23,7 +23,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": REPO}
 DATA = ".data-00000-of-00001"
 # TensorFlow's C++ start-up lines, written to stderr before any of ours (TF_CPP_MIN_LOG_LEVEL does not hold them).
-STARTUP = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl|To enable the following")
+STARTUP = re.compile(r"WARNING: All log messages before absl|To enable the following instructions|"
+                     r"[IWE]\d{4} \S+ +\d+ (port|cudart_stub|cpu_feature_guard|cuda_platform)\.cc:\d+\]")
 
 
 def tiny(make_tiny_config):
