@@ -100,13 +100,12 @@ def ckpt(workdir, name, folder="checkpoints"):
 # --- Training: resume from the newest checkpoint that restores ----------------------------------------
 
 
-@pytest.mark.parametrize("suffix,kind", [(DATA, "truncated"), (".index", "garbled")])
-def test_training_resumes_from_the_newest_intact_checkpoint_and_writes_over_nothing(run, suffix, kind):
-    """ckpt-30 damaged: one warning line naming the file, a resume from ckpt-20, the third epoch trained
-    again and saved as ckpt.1-30 beside the damaged files, which keep their bytes, as does every intact file.
-    The state file stops naming ckpt-30, so max_to_keep=2 keeps ckpt-20 and ckpt.1-30."""
+def test_training_resumes_from_the_newest_intact_checkpoint_and_writes_over_nothing(run):
+    """ckpt-30's data cut short: one warning line naming the file, a resume from ckpt-20, the third epoch
+    trained again and saved as ckpt.1-30 beside the damaged files, which keep their bytes, as does every intact
+    file. The state file stops naming ckpt-30, so max_to_keep=2 keeps ckpt-20 and ckpt.1-30."""
     cfg, workdir = run
-    damaged = ckpt(workdir, "ckpt-30") + suffix
+    damaged, kind = ckpt(workdir, "ckpt-30") + DATA, "truncated"
     damage(damaged, kind)
     before = snapshot(workdir)
     status, out, err = command("keras_gan.train", f"--workdir={workdir}", *train_flags(cfg))
@@ -136,6 +135,20 @@ def test_nothing_restores_one_line_listing_what_was_tried_and_nothing_written(ru
                  "missing", "nothing was written"):
         assert name in err[0], (name, err)
     assert snapshot(workdir) == before  # no events file, no config.json, no state file written
+
+
+@pytest.mark.parametrize("kind", ["truncated", "garbled", "deleted"])
+def test_a_damaged_index_is_passed_over_the_same_way(run, kind):
+    cfg, workdir = run
+    damaged = ckpt(workdir, "ckpt-30") + ".index"
+    damage(damaged, kind)
+    gan, checkpointer = _checkpointer(cfg, workdir)
+    err = _stderr_of(lambda: checkpointer.restore_latest(gan))
+    assert len(err) == 1 and err[0].startswith(f"warning: {damaged} is {'missing' if kind == 'deleted' else 'damaged'}")
+    assert err[0].endswith(f"; resuming from {ckpt(workdir, 'ckpt-20')} at step 20"), err
+    assert checkpointer.manager.checkpoints == [ckpt(workdir, "ckpt-20")]
+    # The data file, left even without its index, keeps the name ckpt-30 for itself.
+    assert experiment.checkpoint_name(os.path.join(workdir, "checkpoints"), 20, ckpt(workdir, "ckpt-20")) == "ckpt.1"
 
 
 @pytest.mark.parametrize("kind", ["truncated", "garbled", "deleted"])
