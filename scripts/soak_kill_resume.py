@@ -39,6 +39,9 @@ flags.DEFINE_integer("cycles", 200, "Kill/resume cycles.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the kill times (a failure can be replayed).")
 flags.DEFINE_float("min_delay", 0.0, "Earliest kill, seconds after training started.")
 flags.DEFINE_float("max_delay", 3.0, "Latest kill, seconds after training started.")
+flags.DEFINE_integer("new_run_at", 1500, "Start a new run folder once the newest checkpoint reaches this step: "
+                     "the toy run (random pixels, the paper's learning rate) diverges near step 3,200 by itself, "
+                     "and training then stops in one line, as it should.", lower_bound=1)
 flags.DEFINE_integer("truncate_every", 0, "After every N-th kill, cut the newest intact checkpoint's data file "
                      "short (0: never).", lower_bound=0)
 FLAGS = flags.FLAGS
@@ -99,16 +102,20 @@ def main(argv):
     write_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"), r.integers(0, 10, 240))
     write_idx(os.path.join(data_dir, "t10k-images-idx3-ubyte.gz"), r.integers(0, 256, (40, 28, 28)))
     write_idx(os.path.join(data_dir, "t10k-labels-idx1-ubyte.gz"), r.integers(0, 10, 40))
-    workdir = os.path.join(root, "run")
-    command = [sys.executable, "-m", "keras_gan.train", f"--data_dir={data_dir}", f"--workdir={workdir}",
-               "--epochs=100000", "--batch_size=20", "--g_hidden_units=256,256", "--d_maxout_units=128,128",
-               "--log_every=2", "--parzen_every=0", "--grid_size=2"]
+    runs = 0
+    workdir = os.path.join(root, f"run{runs}")
     failures, ok = [], 0
     cut = {}  # data file -> its digest once cut: it must stay so
     seen_warned = set()  # the cut files a process has been checked to warn about
     start = time.time()
     for cycle in range(FLAGS.cycles):
         before, _ = newest_intact(workdir)
+        if before >= FLAGS.new_run_at:
+            runs += 1
+            workdir, before = os.path.join(root, f"run{runs}"), 0
+        command = [sys.executable, "-m", "keras_gan.train", f"--data_dir={data_dir}", f"--workdir={workdir}",
+                   "--epochs=100000", "--batch_size=20", "--g_hidden_units=256,256", "--d_maxout_units=128,128",
+                   "--log_every=2", "--parzen_every=0", "--grid_size=2"]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         # Kill after training has started (its events file exists), not while TensorFlow imports.
         deadline = time.time() + 120
@@ -142,13 +149,15 @@ def main(argv):
             if newest_intact(workdir, exclude=after_path)[1]:  # leave something to resume from
                 truncated = f"{after_path}.data-00000-of-00001"
                 cut[truncated] = truncate(truncated, rng)
-        record = {"cycle": cycle, "before": before, "after": after, "truncated": truncated, "problems": problems}
+        record = {"cycle": cycle, "run": runs, "before": before, "after": after, "truncated": truncated,
+                  "problems": problems}
         print(json.dumps(record), flush=True)
         if problems:
             failures.append(record)
         else:
             ok += 1
     print(json.dumps({"cycles": FLAGS.cycles, "ok": ok, "failures": len(failures), "truncated": len(cut),
+                      "run_folders": runs + 1,
                       "seed": FLAGS.seed, "final_step": newest_intact(workdir)[0],
                       "minutes": round((time.time() - start) / 60, 1)}))
 
