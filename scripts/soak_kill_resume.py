@@ -113,6 +113,7 @@ def main(argv):
         if before >= FLAGS.new_run_at:
             runs += 1
             workdir, before = os.path.join(root, f"run{runs}"), 0
+            seen_warned.update(cut)  # a cut in the folder left behind is warned of by no process; it must stay cut
         command = [sys.executable, "-m", "keras_gan.train", f"--data_dir={data_dir}", f"--workdir={workdir}",
                    "--epochs=100000", "--batch_size=20", "--g_hidden_units=256,256", "--d_maxout_units=128,128",
                    "--log_every=2", "--parzen_every=0", "--grid_size=2"]
