@@ -118,15 +118,16 @@ def main(argv):
                    "--epochs=100000", "--batch_size=20", "--g_hidden_units=256,256", "--d_maxout_units=128,128",
                    "--log_every=2", "--parzen_every=0", "--grid_size=2"]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-        # Kill after training has started (its events file exists), not while TensorFlow imports.
-        deadline = time.time() + 120
+        # Kill after training has started (its events file exists), not while TensorFlow imports. At nice 19
+        # beside other work a start can take minutes; half an hour is a hang.
+        deadline = time.time() + 1800
         while (not glob.glob(os.path.join(workdir, f"events.out.tfevents.*.{proc.pid}.*"))
                and proc.poll() is None and time.time() < deadline):
             time.sleep(0.01)
         time.sleep(rng.uniform(FLAGS.min_delay, FLAGS.max_delay))
         proc.send_signal(signal.SIGKILL)
         out, err = proc.communicate()
-        problems = []
+        problems = [] if time.time() < deadline else ["did not start training in 30 minutes"]
         if proc.returncode != -signal.SIGKILL:
             problems.append(f"exited by itself with status {proc.returncode}: {err.strip().splitlines()[-1:]}")
         if "Traceback" in err:
