@@ -9,6 +9,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["keras_gan", "keras_gan.*"]),
+    # The sample-quality metrics' MNIST classifier: its weights and their SHA-256, read at run time.
+    package_data={"keras_gan.quality": ["mnist_classifier.weights.h5", "mnist_classifier.json"]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
@@ -27,9 +29,10 @@ setup(
         "console_scripts": [
             "keras-gan-train=keras_gan.train:run",
             "keras-gan-evaluate=keras_gan.evaluate:run",
-            "keras-gan-export=keras_gan.export:run",
-            "keras-gan-figures=keras_gan.figures:run",
-            "keras-gan-inference=keras_gan.inference:run",
+            "keras-gan-export=keras_gan.export.__main__:run",
+            "keras-gan-figures=keras_gan.figures.__main__:run",
+            "keras-gan-inference=keras_gan.inference.__main__:run",
+            "keras-gan-sweep=keras_gan.sweep:run",
         ]
     },
 )

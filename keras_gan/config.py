@@ -9,11 +9,16 @@ experiment (`flags/mnist.cfg` gives exactly `Config()`). Library code takes a
 import dataclasses
 import json
 import math
+import typing
 from typing import Optional
 
 from absl import flags
 
 from keras_gan.errors import RunFolderError, UserError
+
+# The flags `define_flags` makes belong to its caller (the command), not to this module: absl's --help
+# lists the main module's flags only.
+flags.disclaim_key_flags()
 
 
 class ConfigError(UserError, ValueError):
@@ -27,17 +32,21 @@ PREPROCESSING = ("unit", "gcn")
 UPDATES = ("alternating", "simultaneous")
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 NOISE_DISTRIBUTIONS = ("uniform", "gaussian")
-ARCHITECTURES = ("mlp", "conv")
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
+SELECTION = ("parzen", "fd")
+PLAYERS = ("both", "discriminator", "generator")  # the scores the validation monitor can select by
 
 
-def _field(default, help, lower=None, upper=None, choices=None):
+def _field(default, help, lower=None, upper=None, choices=None, architecture=False):
+    """A setting: its default, its --help, its range or choices, and whether it fixes the shapes of the weights
+    (`architecture`: a checkpoint made under another value cannot be resumed). A list setting is annotated
+    `tuple[<element type>, ...]`; its flag is a comma-separated list of that type."""
     return dataclasses.field(
         default=default,
-        metadata={"help": help, "lower": lower, "upper": upper, "choices": choices},
+        metadata={"help": help, "lower": lower, "upper": upper, "choices": choices, "architecture": architecture},
     )
 
 
@@ -46,7 +55,7 @@ class Config:
     # The experiment.
     dataset: str = _field(
         "mnist", "Data set to train on (gaussian1d: Figure 1's one-dimensional N(gaussian_mean, gaussian_std^2)).",
-        choices=DATASETS,
+        choices=DATASETS, architecture=True,
     )
     gaussian_mean: float = _field(2.0, "--dataset=gaussian1d: mean of the data.")
     gaussian_std: float = _field(0.5, "--dataset=gaussian1d: standard deviation of the data.", lower=1e-6)
@@ -61,9 +70,12 @@ class Config:
         "unlabeled", "TFD split to train on (the release: unlabeled).",
         choices=TFD_SPLITS,
     )
-    tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96)
-    image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4)
-    channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3)
+    tfd_size: int = _field(48, "TFD image size: 48 (TFD_48x48.mat) or 96 (TFD_96x96.mat).", lower=48, upper=96,
+                           architecture=True)
+    image_size: int = _field(32, "--dataset=folder: images are resized to image_size x image_size.", lower=4,
+                             architecture=True)
+    channels: int = _field(3, "--dataset=folder: 1 (grey) or 3 (colour) channels.", lower=1, upper=3,
+                           architecture=True)
     preprocess: str = _field(
         "unit", "unit: pixels in [0, 1]. gcn: global contrast normalization, scale 55 (the release's CIFAR-10).",
         choices=PREPROCESSING,
@@ -93,35 +105,39 @@ class Config:
         "Noise prior p_z: uniform is U(-sqrt(3), sqrt(3)) per coordinate, gaussian is N(0, 1).",
         choices=NOISE_DISTRIBUTIONS,
     )
-    noise_dim: int = _field(100, "Dimension of the noise z.", lower=1)
+    noise_dim: int = _field(100, "Dimension of the noise z.", lower=1, architecture=True)
     conditional: bool = _field(
         False, "The conditional model p(x | c) (the conclusion's first extension): the class label is given to "
-        "both G and D. Needs a labelled data set.",
+        "both G and D. Needs a labelled data set.", architecture=True,
     )
     # The generator.
     g_architecture: str = _field(
-        "mlp", "mlp: dense layers to the image. conv: dense layers, reshape to g_conv_shape, then a "
-        "transposed convolution to the image (the CIFAR-10 conv model).", choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.GENERATORS: mlp (dense layers to the image) or conv (dense layers, "
+        "reshape to g_conv_shape, then a transposed convolution to the image: the CIFAR-10 conv model).",
+        architecture=True,
     )
-    g_conv_shape: tuple = _field(
-        (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer."
+    g_conv_shape: tuple[int, ...] = _field(
+        (10, 10, 80), "conv generator: height, width, channels of the reshaped last hidden layer.", architecture=True
     )
-    g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1)
-    g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1)
+    g_conv_kernel: int = _field(5, "conv generator: kernel size of the transposed convolution.", lower=1,
+                                architecture=True)
+    g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1,
+                                architecture=True)
     g_output_sparse_init: int = _field(
         0, "If > 0, the output layer starts with this many N(0, 1) nonzero weights per unit (the TFD release).", lower=0
     )
-    g_hidden_units: tuple = _field((1200, 1200), "Generator hidden layer widths.")
-    g_hidden_activations: tuple = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
-    g_hidden_biases: tuple = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
-    g_added_units: tuple = _field(
+    g_hidden_units: tuple[int, ...] = _field((1200, 1200), "Generator hidden layer widths.", architecture=True)
+    g_hidden_activations: tuple[str, ...] = _field(("relu", "relu"), "Generator hidden activations (relu, sigmoid).")
+    g_hidden_biases: tuple[float, ...] = _field((0.0, 0.0), "Initial bias of each generator hidden layer.")
+    g_added_units: tuple[int, ...] = _field(
         (),
         "Widths of layers added in front of G's hidden layers, named added0, added1, ... (TFD's second stage, "
         "the release's add_layers: 8000,100). The last one takes the noise's place as the first hidden layer's "
         "input, so with --init_generator_from it must equal the first stage's --noise_dim. Empty: none.",
+        architecture=True,
     )
-    g_added_activations: tuple = _field((), "Activation of each added generator layer (relu, sigmoid).")
-    g_added_biases: tuple = _field((), "Initial bias of each added generator layer (TFD's bottleneck: -2).")
+    g_added_activations: tuple[str, ...] = _field((), "Activation of each added generator layer (relu, sigmoid).")
+    g_added_biases: tuple[float, ...] = _field((), "Initial bias of each added generator layer (TFD's bottleneck: -2).")
     init_generator_from: Optional[str] = _field(
         None,
         "A run folder (TFD's first stage, flags/tfd.cfg): a new run starts G's hidden and output layers at the "
@@ -137,18 +153,21 @@ class Config:
     )
     # The discriminator.
     d_architecture: str = _field(
-        "mlp",
-        "mlp: maxout layers. conv: maxout convolution layers with max pooling, then maxout layers.",
-        choices=ARCHITECTURES,
+        "mlp", "A name in keras_gan.architectures.DISCRIMINATORS: mlp (maxout layers) or conv (maxout convolution "
+        "layers with max pooling, then maxout layers).", architecture=True,
     )
-    d_conv_channels: tuple = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.")
-    d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1)
-    d_conv_kernels: tuple = _field((8, 8, 5), "conv discriminator: kernel size of each convolution.")
-    d_conv_pads: tuple = _field((4, 3, 3), "conv discriminator: zero padding of each convolution.")
-    d_conv_pool_sizes: tuple = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
-    d_conv_pool_strides: tuple = _field((2, 2, 2), "conv discriminator: max-pool stride after each convolution.")
-    d_maxout_units: tuple = _field((240, 240), "Discriminator maxout layer widths.")
-    d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1)
+    d_conv_channels: tuple[int, ...] = _field((32, 32, 192), "conv discriminator: channels of each maxout convolution.",
+                                              architecture=True)
+    d_conv_pieces: int = _field(2, "conv discriminator: pieces per maxout convolution channel.", lower=1,
+                                architecture=True)
+    d_conv_kernels: tuple[int, ...] = _field((8, 8, 5), "conv discriminator: kernel size of each convolution.",
+                                             architecture=True)
+    d_conv_pads: tuple[int, ...] = _field((4, 3, 3), "conv discriminator: zero padding of each convolution.")
+    d_conv_pool_sizes: tuple[int, ...] = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
+    d_conv_pool_strides: tuple[int, ...] = _field((2, 2, 2),
+                                                  "conv discriminator: max-pool stride after each convolution.")
+    d_maxout_units: tuple[int, ...] = _field((240, 240), "Discriminator maxout layer widths.", architecture=True)
+    d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1, architecture=True)
     d_irange: float = _field(0.005, "Discriminator weights start uniform in [-irange, irange].", lower=0.0)
     d_max_col_norm: float = _field(0.0, "Column-norm bound on discriminator weights (0: none).", lower=0.0)
     d_input_include_prob: float = _field(0.8, "Dropout include probability on D's data input.", lower=0.0, upper=1.0)
@@ -157,7 +176,13 @@ class Config:
         0.5, "Dropout include probability on the input of every other D layer.", lower=0.0, upper=1.0
     )
     d_hidden_scale: float = _field(2.0, "Scale of kept values on every other D layer's input.", lower=0.0)
-    ema_decays: tuple = _field(
+    d_input_noise: float = _field(
+        0.0,
+        "Standard deviation of Gaussian noise added to D's input at training time, to the data and to G's samples "
+        "alike (the release's AdversaryCost2 noise_both, 0 in its configs; instance noise). 0: none.",
+        lower=0.0,
+    )
+    ema_decays: tuple[float, ...] = _field(
         (),
         "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
         "horizon about 1/(1 - decay) updates; Yazici et al. 2019, not the paper's). They never feed the game; "
@@ -167,13 +192,20 @@ class Config:
     learning_rate: float = _field(0.1, "Initial learning rate of both players.", lower=0.0)
     lr_decay_factor: float = _field(1.000004, "Learning rate divided by this after every update.", lower=1.0)
     min_lr: float = _field(1e-6, "Floor of the decayed learning rate.", lower=0.0)
-    lr_drop_updates: tuple = _field(
+    lr_drop_updates: tuple[int, ...] = _field(
         (),
         "Not the release's: after each of these update counts (comma-separated) the learning rate is also "
         "multiplied by --lr_drop_factor, on top of the decay. A resumed run can add one to reach the late, "
         "low-rate regime sooner.",
     )
     lr_drop_factor: float = _field(0.1, "Factor of each --lr_drop_updates drop.", lower=1e-9, upper=1.0)
+    warmup_updates: int = _field(
+        0,
+        "Not the release's: the learning rate of --warmup_players rises linearly from 1/N of its scheduled value to "
+        "all of it over the first N updates (0: no warm-up), to soften the early game in which D can win for good.",
+        lower=0,
+    )
+    warmup_players: str = _field("both", "Whose learning rate --warmup_updates ramps.", choices=PLAYERS)
     initial_momentum: float = _field(0.5, "Momentum during epoch momentum_start.", lower=0.0, upper=0.999)
     final_momentum: float = _field(0.7, "Momentum from epoch momentum_saturate on.", lower=0.0, upper=0.999)
     momentum_start: int = _field(1, "Epoch at which the momentum starts rising.", lower=1)
@@ -203,6 +235,25 @@ class Config:
     )
     parzen_sigma: float = _field(
         0.0, "The monitor's kernel width; 0: chosen from the paper's grid logspace(-1, 0, 10), as Table 1.", lower=0.0
+    )
+    monitor_quality: bool = _field(
+        True,
+        "MNIST: the validation monitor also measures sample quality in an MNIST classifier's feature space (Frechet "
+        "distance, KID, precision/recall, density/coverage, classifier score) for G and each average, on the same "
+        "samples against the validation digits. Ignored for other data sets.",
+    )
+    select_by: str = _field(
+        "parzen",
+        "The validation score <workdir>/best follows: parzen (the highest validation Parzen log-likelihood, the "
+        "paper's measure) or fd (the lowest Frechet distance to the validation digits, which blur cannot win; "
+        "needs --monitor_quality and MNIST). The other score's pick is kept too, in <workdir>/best_<score>.",
+        choices=SELECTION,
+    )
+    early_stop_patience: int = _field(
+        0,
+        "Stop training when the --select_by score has not improved for this many validation monitor evaluations "
+        "(0: never; the release's authors stopped on their validation Parzen score in development).",
+        lower=0,
     )
     jit_compile: bool = _field(True, "Compile the training step with XLA.")
     deterministic: bool = _field(
@@ -289,6 +340,13 @@ class Config:
             raise ConfigError(
                 f"--lr_drop_updates must be positive update counts; got {','.join(map(str, self.lr_drop_updates))}"
             )
+        if self.select_by == "fd" and not (self.monitor_quality and self.dataset == "mnist"):
+            raise ConfigError("--select_by=fd needs the sample-quality monitor: --monitor_quality and "
+                              f"--dataset=mnist; got --monitor_quality={self.monitor_quality}, "
+                              f"--dataset={self.dataset}")
+        if self.early_stop_patience and not self.parzen_every:
+            raise ConfigError("--early_stop_patience counts validation monitor evaluations; it needs "
+                              "--parzen_every > 0")
         if self.momentum_saturate <= self.momentum_start:
             raise ConfigError(
                 f"--momentum_saturate must be after --momentum_start; got {self.momentum_saturate} "
@@ -300,29 +358,46 @@ class Config:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
     def architecture(self):
-        """The settings that fix the shapes of the weights: a checkpoint made
-        under other values cannot be resumed."""
-        names = (
-            "dataset",
-            "conditional",
-            "tfd_size",
-            "image_size",
-            "channels",
-            "noise_dim",
-            "g_architecture",
-            "g_hidden_units",
-            "g_added_units",
-            "g_conv_shape",
-            "g_conv_kernel",
-            "g_conv_stride",
-            "d_architecture",
-            "d_conv_channels",
-            "d_conv_pieces",
-            "d_conv_kernels",
-            "d_maxout_units",
-            "d_num_pieces",
-        )
-        return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(self, n)]}
+        """The settings that fix the shapes of the weights (the fields made with `architecture=True`): a
+        checkpoint made under other values cannot be resumed."""
+        return {f.name: list(v) if isinstance(v, tuple) else v
+                for f in dataclasses.fields(self) if f.metadata["architecture"] for v in [getattr(self, f.name)]}
+
+
+# How `python -m keras_gan.train --help` lists the settings: as a reader thinks of them. Every field of
+# `Config` is in exactly one group (tests/test_config.py checks it, so a new field must be placed here).
+FLAG_GROUPS = {
+    "The data": (
+        "dataset", "data_dir", "preprocess", "gaussian_mean", "gaussian_std", "tfd_fold", "tfd_split", "tfd_size",
+        "image_size", "channels",
+    ),
+    "The generator G (and averages of its weights)": (
+        "g_architecture", "g_hidden_units", "g_hidden_activations", "g_hidden_biases", "g_output_activation",
+        "g_irange", "g_output_irange", "g_output_sparse_init", "g_max_col_norm", "g_bias_from_marginals",
+        "g_conv_shape", "g_conv_kernel", "g_conv_stride", "g_added_units", "g_added_activations", "g_added_biases",
+        "init_generator_from", "ema_decays",
+    ),
+    "The discriminator D": (
+        "d_architecture", "d_maxout_units", "d_num_pieces", "d_irange", "d_max_col_norm", "d_input_include_prob",
+        "d_input_scale", "d_hidden_include_prob", "d_hidden_scale", "d_conv_channels", "d_conv_pieces",
+        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides", "d_input_noise",
+    ),
+    "The game (Algorithm 1)": (
+        "update", "k_steps", "batch_size", "generator_loss", "noise", "noise_dim", "conditional",
+    ),
+    "Schedules (SGD with momentum, one per player)": (
+        "learning_rate", "lr_decay_factor", "min_lr", "lr_drop_updates", "lr_drop_factor", "initial_momentum",
+        "final_momentum", "momentum_start", "momentum_saturate", "warmup_updates", "warmup_players",
+    ),
+    "Monitoring and selection": (
+        "parzen_every", "parzen_samples", "parzen_valid", "parzen_sigma", "monitor_quality", "select_by",
+        "early_stop_patience", "log_every", "grid_size",
+    ),
+    "The run": (
+        "seed", "epochs", "max_steps", "keep_checkpoints", "keep_every", "deterministic", "jit_compile", "strategy",
+        "tpu", "num_cpu_devices", "mixed_precision",
+    ),
+}
 
 
 def load_run_config(workdir):
@@ -351,34 +426,22 @@ def read_json_object(path, what):
     return value
 
 
-_LIST_TYPES = {
-    "g_hidden_units": int,
-    "d_maxout_units": int,
-    "g_hidden_biases": float,
-    "g_hidden_activations": str,
-    "g_added_units": int,
-    "g_added_biases": float,
-    "g_added_activations": str,
-    "g_conv_shape": int,
-    "d_conv_channels": int,
-    "d_conv_kernels": int,
-    "d_conv_pads": int,
-    "d_conv_pool_sizes": int,
-    "d_conv_pool_strides": int,
-    "ema_decays": float,
-    "lr_drop_updates": int,
-}
+def _list_type(field):
+    """The element type of a list setting (a field annotated `tuple[int, ...]`), else None."""
+    return typing.get_args(field.type)[0] if typing.get_origin(field.type) is tuple else None
 
 
-def define_flags(flag_values=flags.FLAGS, exclude=()):
-    """Defines one absl flag per `Config` field (skipping `exclude`)."""
+def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
+    """Defines one absl flag per `Config` field (skipping `exclude`; only those in `only`, if given), each a
+    key flag of the module that calls this (so that its `--help` lists them): every command that takes a
+    training setting (`evaluate`'s --dataset and --data_dir) takes it as training does."""
     for f in dataclasses.fields(Config):
-        if f.name in exclude:
+        if f.name in exclude or (only is not None and f.name not in only):
             continue
         meta, default = f.metadata, f.default
         if meta["choices"]:
             flags.DEFINE_enum(f.name, default, meta["choices"], meta["help"], flag_values=flag_values)
-        elif f.name in _LIST_TYPES:
+        elif _list_type(f):
             flags.DEFINE_list(f.name, [str(v) for v in default], meta["help"], flag_values=flag_values)
         elif isinstance(default, bool):
             flags.DEFINE_bool(f.name, default, meta["help"], flag_values=flag_values)
@@ -396,14 +459,13 @@ def from_flags(flag_values=flags.FLAGS):
     for f in dataclasses.fields(Config):
         if f.name not in flag_values:
             continue
-        value = flag_values[f.name].value
-        if f.name in _LIST_TYPES:
+        value, element = flag_values[f.name].value, _list_type(f)
+        if element:
             try:
-                value = tuple(_LIST_TYPES[f.name](v) for v in value)
+                value = tuple(element(v) for v in value)
             except ValueError:
                 raise ConfigError(
-                    f"--{f.name} must be a comma-separated list of {_LIST_TYPES[f.name].__name__}; "
-                    f"got {','.join(value)}"
+                    f"--{f.name} must be a comma-separated list of {element.__name__}; got {','.join(value)}"
                 ) from None
         values[f.name] = value
     return Config(**values).validate()

@@ -113,6 +113,12 @@ def report(diagnosis):
             f"{'share of grey pixels (test images: ' + format(t['grey_share'], '.3f') + ')':<44} "
             f"{g['grey_share']:10.3f} {r['grey_share']:10.3f}",
         ]
+    if "quality" in diagnosis:
+        gq, rq = diagnosis["quality"]["generator"], diagnosis["quality"]["real_training_images"]
+        lines.append(f"sample quality against the {gq['n_real']} test digits (MNIST classifier features):")
+        for key, better in (("fd", "lower"), ("kid", "lower"), ("precision", "higher"), ("recall", "higher"),
+                            ("density", "about 1"), ("coverage", "higher"), ("classifier_score", "higher")):
+            lines.append(f"  {key + ' (' + better + ')':<42} {gq[key]:10.4f} {rq[key]:10.4f}")
     lines.append("sigma curve (mean validation log-likelihood):")
     for (sigma, gv), rv in zip(g["sigma_curve"].items(), r["sigma_curve"].values()):
         if sigma < 0.4:  # beyond it the curves only fall

@@ -39,7 +39,7 @@ def make_strategy(name, tpu=""):
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
             raise ValueError(
-                "--strategy=multi_worker needs the TF_CONFIG environment variable (see README, Scaling out)"
+                "--strategy=multi_worker needs the TF_CONFIG environment variable (see docs/scaling.md)"
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":

@@ -3,10 +3,12 @@
     config.json, architecture.json   what was run (a resume must match the architecture)
     checkpoints/ckpt-STEP            the latest few: G, D, both optimizers, RNG states, G's averages
     checkpoints/kept/ckpt-STEP       every --keep_every epochs, kept for good
-    best/ckpt-STEP, best/best.json   the validation monitor's best, and which generator it was
+    best/ckpt-STEP, best/best.json   the validation monitor's best by --select_by, and which generator it was
+    best_<score>/                    its best by the other score it measures (best_fd/ or best_parzen/)
+    status.json                      how the last training process ended (finished, stopped early, by a signal)
     events.out.tfevents.*            TensorBoard scalars, sample grids, settings
     export/generator/                the SavedModel written at the end
-    parzen.json                      the last `evaluate` result
+    parzen.json, quality.json, ...   the last `evaluate` result of each method
 
 A checkpoint is named `ckpt-STEP`; a run that resumed from before a damaged
 checkpoint writes the steps it reaches again as `ckpt.1-STEP` (`ckpt.2-STEP`,
@@ -26,18 +28,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import cli
+from keras_gan import architectures, averages, cli
 from keras_gan import config as config_lib
 from keras_gan import data as data_lib
 from keras_gan.errors import RunFolderError, TrainingError
 from keras_gan.gan import GAN
-from keras_gan.networks import ConvDiscriminator, ConvGenerator, Discriminator, Generator
 from keras_gan.optimizers import ExponentialDecayWithFloor, LinearMomentumRamp, MomentumSGD
 
-GENERATOR = "generator"  # the name of G itself among a run's generators; its averages are "ema_<decay>"
-CHECKPOINT_FOLDERS = ("checkpoints", os.path.join("checkpoints", "kept"), "best")  # where a run's checkpoints are
-STATE_FILE = "checkpoint"  # CheckpointManager's list of the latest checkpoints, in checkpoints/ and best/
+# --checkpoint values that name a validation monitor pick, and the folders a run keeps its picks in (`best_folder`).
+BEST_CHOICES = ("best", "best_parzen", "best_fd")
+# Where a run's checkpoints are, in the order a step's copies are tried.
+CHECKPOINT_FOLDERS = ("checkpoints", os.path.join("checkpoints", "kept"), *BEST_CHOICES)
+STATE_FILE = "checkpoint"  # CheckpointManager's list of the latest checkpoints, in checkpoints/ and the best folders
 BEST_KEYS = {"step": int, "generator": str, "valid_log_likelihood": (int, float), "checkpoint": str}  # what is read
+BEST_OPTIONAL_KEYS = {"epoch": int, "select_by": str, "score": (int, float)}  # read when there, so of the right type
 _NAME = re.compile(r"ckpt(?:\.(\d+))?-(\d+)")  # ckpt-STEP, ckpt.1-STEP, ...: a checkpoint's prefix
 _FILE = re.compile(r"(ckpt(?:\.\d+)?-\d+)\.(?:index|data-\d{5}-of-\d{5})")  # its files
 
@@ -50,26 +54,8 @@ def build_gan(config, splits):
     `--conditional` builds the conditional model p(x | c), its classes read
     from the training labels.
     """
-    generator = build_generator(config, splits.image_shape)
-    discriminator_args = dict(
-        maxout_units=config.d_maxout_units,
-        num_pieces=config.d_num_pieces,
-        irange=config.d_irange,
-        max_col_norm=config.d_max_col_norm or None,
-        input_include_prob=config.d_input_include_prob,
-        input_scale=config.d_input_scale,
-        hidden_include_prob=config.d_hidden_include_prob,
-        hidden_scale=config.d_hidden_scale,
-        name="discriminator",
-        seed=config.seed,
-    )
-    if config.d_architecture == "conv":
-        discriminator = ConvDiscriminator(
-            conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
-            conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
-            pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides, **discriminator_args)
-    else:
-        discriminator = Discriminator(**discriminator_args)
+    generator = architectures.build_generator(config, splits.image_shape)
+    discriminator = architectures.build_discriminator(config, splits.image_shape)
     gan = GAN(generator, discriminator, noise_dim=config.noise_dim, noise=config.noise, seed=config.seed,
               num_classes=_num_classes(config, splits), ema_decays=config.ema_decays)
     # Each D update reads one minibatch; G updates once per k of them.
@@ -84,42 +70,20 @@ def build_gan(config, splits):
     gan.build()
     gan.build_optimizers()
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":
-        gan.generator.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))
-        gan.reset_averages()  # the averages start where G starts
+        gan.init_output_bias_from_marginals(data_lib.to_float(splits.train).mean(axis=0))  # and G's averages
     return gan
-
-
-def build_generator(config, image_shape):
-    """The experiment's G for images of `image_shape` (not yet built)."""
-    generator_args = dict(
-        image_shape=image_shape,
-        hidden_units=config.g_hidden_units,
-        hidden_activations=config.g_hidden_activations,
-        hidden_biases=config.g_hidden_biases,
-        added_units=config.g_added_units,
-        added_activations=config.g_added_activations,
-        added_biases=config.g_added_biases,
-        output_activation=config.g_output_activation,
-        irange=config.g_irange,
-        max_col_norm=config.g_max_col_norm or None,
-        output_sparse_init=config.g_output_sparse_init or None,
-        output_irange=config.g_output_irange or None,
-        name="generator",
-        seed=config.seed,
-    )
-    if config.g_architecture == "conv":
-        return ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
-                             conv_stride=config.g_conv_stride, **generator_args)
-    return Generator(**generator_args)
 
 
 def make_optimizer(config, updates_per_epoch, name):
     """One player's SGD with classical momentum and the release's schedules
-    (`--lr_schedule`, the momentum ramp)."""
+    (the learning rate decay, the momentum ramp), and the package's
+    (`--lr_drop_updates`, `--warmup_updates` for `--warmup_players`)."""
+    player = "discriminator" if name.startswith("d_") else "generator"
+    warmup = config.warmup_updates if config.warmup_players in ("both", player) else 0
     sgd = MomentumSGD(
         learning_rate=ExponentialDecayWithFloor(config.learning_rate, config.lr_decay_factor, config.min_lr,
                                                 drop_updates=config.lr_drop_updates,
-                                                drop_factor=config.lr_drop_factor),
+                                                drop_factor=config.lr_drop_factor, warmup_updates=warmup),
         momentum=LinearMomentumRamp(config.initial_momentum, config.final_momentum, config.momentum_start,
                                     config.momentum_saturate, updates_per_epoch),
         name=name,
@@ -142,25 +106,10 @@ def _num_classes(config, splits):
 # --- Checkpoints -------------------------------------------------------------
 
 
-def average_name(decay):
-    """How one of a run's generators is named in checkpoints, scalars and
-    results: "generator" for G (decay None), "ema_0.9999" for an average."""
-    return GENERATOR if decay is None else f"ema_{decay:g}"
-
-
-def average_decay(gan, name):
-    """The decay of the generator called `name` ("generator": None); a
-    `TrainingError` naming the choices if the run has no such generator."""
-    names = {average_name(d): d for d in (None, *gan.ema_decays)}
-    if name not in names:
-        raise TrainingError(f"--generator must be one of {', '.join(names)} for this run; got {name!r}")
-    return names[name]
-
-
-def make_checkpoint(gan, averages=None):
+def make_checkpoint(gan, decays=None):
     """Everything a resume needs: both players, both optimizers (their
     `iterations` is the step counter), every RNG state and the averages of G
-    (only the decays in `averages`, if given)."""
+    (only those of `decays`, if given)."""
     rng_states = [
         v for model in (gan.generator, gan.discriminator)
         for v in model.non_trainable_variables if "seed_generator_state" in v.path
@@ -172,10 +121,7 @@ def make_checkpoint(gan, averages=None):
         g_optimizer=gan.g_optimizer,
         noise_seed=gan.noise_seed.state,
         rng_states=rng_states,
-        # Keyed by decay, so a run resumed with other --ema_decays restores only the averages it had.
-        # Variables, not models: layers kept in Python lists are invisible to tf.train.Checkpoint.
-        generator_averages={average_name(d): list(m.weights) for d, m in zip(gan.ema_decays, gan.generator_averages)
-                            if averages is None or d in averages},
+        **gan.averages.checkpoint_objects(decays),
     )
 
 
@@ -205,18 +151,14 @@ def _restore_problem(gan, path):
     check is `assert_existing_objects_matched`), so a checkpoint restored after
     one that failed half-way leaves nothing of that one behind."""
     saved = [name for name, _ in tf.train.list_variables(path)]
-    held = [d for d in gan.ema_decays
-            if any(n.startswith("generator_averages/" + average_name(d).replace(".", "..") + "/") for n in saved)]
+    held = gan.averages.held_in(saved)
     try:
         status = make_checkpoint(gan, held).restore(path)
         status.expect_partial()  # averages the checkpoint holds but this run dropped are left unread
         status.assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as e:
         return str(e).splitlines()[0][:200]
-    for decay, average in zip(gan.ema_decays, gan.generator_averages):
-        if decay not in held:
-            for a, w in zip(average.weights, gan.generator.weights):
-                a.assign(w)
+    gan.averages.reset([d for d in gan.averages.decays if d not in held])
     return None
 
 
@@ -247,7 +189,7 @@ def init_generator_from(gan, run_dir):
     first = config_lib.load_run_config(run_dir)
     if first.conditional:
         raise TrainingError(f"{where}: a conditional run; the first stage must be unconditional")
-    pretrained = build_generator(first, data_lib.image_shape(first))
+    pretrained = architectures.build_generator(first, data_lib.image_shape(first))
     pretrained(tf.zeros((1, first.noise_dim)))  # creates its weights
     # A checkpoint holds G's weights as the variables G's optimizer was built on, in
     # the order of G's layers (`make_checkpoint`): the first stage's own optimizer maps them back.
@@ -274,7 +216,7 @@ def init_generator_from(gan, run_dir):
     for name, layer in grown.items():
         for target, source in zip(layer.weights, found[name].weights):
             target.assign(source)
-    gan.reset_averages()
+    gan.averages.reset()
 
 
 # --- Which checkpoint: the newest that restores ----------------------------------
@@ -303,7 +245,7 @@ def _candidate(path, folder):
 def checkpoint_candidates(workdir):
     """Every checkpoint `workdir` shows, newest first: those the `checkpoint`
     state file names and those with a file (index or data) in checkpoints/,
-    then checkpoints/kept/, then best/. Newest is the highest step, then the
+    then checkpoints/kept/, best/, best_parzen/ and best_fd/. Newest is the highest step, then the
     later name of a step (a run resumed from before a damaged checkpoint), then
     that order of folders. Whether they can be read is `checkpoint_damage`'s
     question; a state file that names one that is not there still lists it."""
@@ -538,22 +480,24 @@ def latest_checkpoint(workdir):
 
 def find_checkpoint(workdir, which="latest"):
     """The checkpoint path `which` names in `workdir`: "latest", "best" (the
-    validation monitor's pick), a step number (among the latest and the kept
-    ones, the later name of a step first), or a checkpoint path."""
+    validation monitor's pick), "best_parzen" or "best_fd" (its pick by that
+    score), a step number (among the latest, the kept ones and the picks, the
+    later name of a step first), or a checkpoint path."""
     which = str(which)
     if which == "latest":
         path = latest_checkpoint(workdir)
         if path is None:
             raise FileNotFoundError(f"--workdir {workdir}: no checkpoint in it")
         return path
-    if which == "best":
-        best = read_best(workdir)
+    if which in BEST_CHOICES:
+        best, folder = find_best(workdir, which)
         if best is None:
-            missing = _best_without_json(workdir)
+            missing = _best_without_json(workdir, folder)
             if missing:
                 raise RunFolderError(missing)
-            raise FileNotFoundError(f"--workdir {workdir}: no best checkpoint (the run had no --parzen_every monitor)")
-        return os.path.join(workdir, "best", best["checkpoint"])
+            raise FileNotFoundError(f"--workdir {workdir}: no {which} checkpoint (the run had no --parzen_every "
+                                    f"monitor{'' if which != 'best_fd' else ' measuring sample quality'})")
+        return os.path.join(workdir, folder, best["checkpoint"])
     if which.isdigit():
         at_step = [c.path for c in checkpoint_candidates(workdir) if c.step == int(which)]
         if at_step:  # `load_run` reads another copy of the same save if this one is damaged
@@ -574,61 +518,115 @@ def available_steps(workdir):
 def default_generator(workdir, checkpoint):
     """The generator a command reads when the user names none: the
     validation monitor's pick for the best checkpoint, G itself otherwise."""
-    if checkpoint == "best":
-        best = read_best(workdir)
+    if checkpoint in BEST_CHOICES:
+        best, _ = find_best(workdir, checkpoint)
         if best is not None:
             return best["generator"]
-    return GENERATOR
+    return averages.GENERATOR
 
 
-def read_best(workdir):
-    """The validation monitor's best.json of a run folder (step, epoch,
-    generator, valid_log_likelihood, sigma, checkpoint), or None; a
-    `RunFolderError` naming it when it is damaged."""
-    path = os.path.join(workdir, "best", "best.json")
+def best_folder(criterion, select_by):
+    """Where a run keeps the pick of one selection score: `best/` for the one it selects by, else `best_<score>/`."""
+    return "best" if criterion == select_by else f"best_{criterion}"
+
+
+def read_best(workdir, criterion=None, select_by=None):
+    """A validation monitor pick of a run folder, or None: best/best.json
+    (step, epoch, generator, select_by, score, valid_log_likelihood, sigma,
+    valid_fd, checkpoint), or with `criterion` and `select_by` the pick of
+    that score (see `best_folder`). A best.json written before picks by FD
+    existed is read as a Parzen pick.
+
+    Raises:
+        RunFolderError: the best.json is damaged (`read_best_json`).
+        TrainingError: it holds the pick of another score than `criterion`.
+    """
+    folder = "best" if criterion is None else best_folder(criterion, select_by)
+    path = os.path.join(workdir, folder, "best.json")
     if not os.path.exists(path):
         return None
+    best = read_best_json(path)
+    if criterion is not None and best["select_by"] != criterion:
+        raise TrainingError(f"{path} holds the validation monitor's {best['select_by']} pick, not its {criterion} "
+                            f"pick; resume with --select_by={best['select_by']}, or use another --workdir")
+    return best
+
+
+def read_best_json(path):
+    """The best.json at `path`, with "select_by" and "score" filled in for
+    one written before picks by FD existed; a `RunFolderError` naming it when
+    it is damaged: not a JSON object, without one of `BEST_KEYS` (what every
+    reader needs), or with a value of the wrong type (those keys, and "epoch",
+    "select_by" and "score" when present; a pick by a score other than Parzen
+    must hold its "score")."""
     expected = f"the validation monitor's best ({', '.join(BEST_KEYS)}, ...)"
     best = config_lib.read_json_object(path, expected)
     missing = [k for k in BEST_KEYS if k not in best]
     if missing:
         raise RunFolderError(f"{path} is damaged (no {', '.join(missing)}); expected {expected}")
-    wrong = [k for k, kind in BEST_KEYS.items() if not isinstance(best[k], kind) or isinstance(best[k], bool)]
+    kinds = {**BEST_KEYS, **{k: kind for k, kind in BEST_OPTIONAL_KEYS.items() if k in best}}
+    wrong = [k for k, kind in kinds.items() if not isinstance(best[k], kind) or isinstance(best[k], bool)]
     if wrong or _NAME.fullmatch(best["checkpoint"]) is None:
         what = ", ".join(f"{k} {best[k]!r}" for k in wrong or ["checkpoint"])
         raise RunFolderError(f"{path} is damaged ({what}); expected {expected}, the checkpoint named ckpt-STEP")
+    best.setdefault("select_by", "parzen")
+    if best["select_by"] not in config_lib.SELECTION:
+        raise RunFolderError(f"{path} is damaged (select_by {best['select_by']!r}); expected one of "
+                             f"{', '.join(config_lib.SELECTION)}")
+    if best["select_by"] != "parzen" and "score" not in best:
+        raise RunFolderError(f"{path} is damaged (no score); expected the {best['select_by']} pick's score")
+    best.setdefault("score", best["valid_log_likelihood"])
     return best
 
 
-def _best_without_json(workdir):
-    """"<best.json> is missing (...)" when best/ holds a checkpoint but not
-    the file that says what it is, else None."""
-    folder = os.path.join(workdir, "best")
-    names = sorted({m.group(1) for m in map(_FILE.fullmatch, os.listdir(folder)) if m}) if os.path.isdir(folder) else []
+def find_best(workdir, which):
+    """best.json of `which`: "best" (the run's selection), or "best_parzen" / "best_fd" (that score's pick,
+    wherever the run keeps it); None if the run has none. A pick's own folder is read before best/, so a
+    damaged best/ does not hide an intact best_<score>/."""
+    if which == "best":
+        return read_best(workdir), "best"
+    criterion = which[len("best_"):]
+    for folder in (which, "best"):
+        path = os.path.join(workdir, folder, "best.json")
+        if os.path.exists(path):
+            best = read_best_json(path) if folder == "best" else read_best(workdir, criterion, select_by=None)
+            if best["select_by"] == criterion:
+                return best, folder
+    return None, which
+
+
+def _best_without_json(workdir, folder="best"):
+    """"<best.json> is missing (...)" when `folder` (best/ or a
+    best_<score>/) holds a checkpoint but not the file that says what it is,
+    else None."""
+    full = os.path.join(workdir, folder)
+    names = sorted({m.group(1) for m in map(_FILE.fullmatch, os.listdir(full)) if m}) if os.path.isdir(full) else []
     if not names:
         return None
-    return f"{os.path.join(folder, 'best.json')} is missing (best/ holds {', '.join(names)})"
+    return f"{os.path.join(full, 'best.json')} is missing ({folder}/ holds {', '.join(names)})"
 
 
-def best_damage(workdir):
-    """What is wrong with a run folder's best/ (its best.json, its state
-    file, the checkpoint best.json names), or None: training leaves a damaged
-    best/ as it is rather than write over it."""
+def best_damage(workdir, folder="best"):
+    """What is wrong with one of a run folder's picks, `folder` (best/ or a
+    best_<score>/: its best.json, its state file, the checkpoint best.json
+    names), or None: training leaves a damaged one as it is rather than
+    write over it."""
+    path = os.path.join(workdir, folder, "best.json")
+    if not os.path.exists(path):
+        return _best_without_json(workdir, folder)
     try:
-        best = read_best(workdir)
+        best = read_best_json(path)
     except RunFolderError as e:
         return str(e)
-    if best is None:
-        return _best_without_json(workdir)
-    return (read_checkpoint_state(os.path.join(workdir, "best"))[1]
-            or checkpoint_damage(os.path.join(workdir, "best", best["checkpoint"])))
+    return (read_checkpoint_state(os.path.join(workdir, folder))[1]
+            or checkpoint_damage(os.path.join(workdir, folder, best["checkpoint"])))
 
 
 def _readable_copy(workdir, checkpoint, path):
     """`path` if its files read back; for a step, else another copy of the
-    same save (checkpoints/, kept/ and best/ may each hold one); else a
-    `RunFolderError` naming the damaged file: a named checkpoint is never
-    swapped for another step's."""
+    same save (checkpoints/, kept/, best/ and best_<score>/ may each hold
+    one); else a `RunFolderError` naming the damaged file: a named checkpoint
+    is never swapped for another step's."""
     found = _candidate(path, 0)
     copies = [path]
     if str(checkpoint).isdigit() and found:
@@ -662,7 +660,8 @@ def load_run(workdir, checkpoint="latest", config=None):
 
     "latest" is the newest checkpoint that restores, as training resumes
     from (a warning line says which were passed over); a checkpoint named
-    otherwise (best, a step, a path) is that one or a one-line error."""
+    otherwise (best, best_parzen, best_fd, a step, a path) is that one or a
+    one-line error."""
     cfg = config or config_lib.load_run_config(workdir)
     path = find_checkpoint(workdir, checkpoint)
     splits = data_lib.load(cfg)
@@ -737,6 +736,23 @@ def _plain(value):
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def write_status(workdir, state, step, **details):
+    """Records how training ended (`state`: finished, early_stopped, or the signal's name) at `step`."""
+    write_json(os.path.join(workdir, "status.json"), {"state": state, "step": step, **details})
+
+
+def read_status(workdir):
+    """status.json of a run folder, or None (never trained to an end, or written before it existed)."""
+    path = os.path.join(workdir, "status.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return None
 
 
 def finite_or_raise(gan, step, latest):

@@ -5,6 +5,20 @@ each on its own data minibatch and fresh noise, then one generator update on
 fresh noise. It works under `model.fit` and under `strategy.run`: losses are
 per-replica means divided by the number of replicas, so the optimizers'
 all-reduce (a sum) gives the global-batch mean.
+
+Where a new training trick belongs (docs/extending.md shows one):
+
+    a term of a player's objective    `GAN.discriminator_loss` / `GAN.generator_loss`: both update rules
+      (a gradient penalty, label        (Algorithm 1's and the release's simultaneous one) build each
+      smoothing, a regularizer)         player's loss there, inside its gradient tape, so it is written once
+    the update schedule               `train_step` and its `_discriminator_step`, `_generator_step`,
+      (k, simultaneous, lookahead)      `_simultaneous_step`
+    state that follows the weights    an object like `averages.GeneratorAverages`, updated in `train_step`
+      (averages of G)                   and checkpointed through `experiment.make_checkpoint`
+    from a gradient to an update      an optimizer or a schedule (`optimizers.py`), one per player
+      (momentum, learning-rate ramps)
+    work between epochs               a Keras callback (`callbacks.py`), outside the compiled step
+      (sample grids, monitors, stops)
 """
 
 import math
@@ -15,6 +29,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gan import losses
+from keras_gan.averages import GeneratorAverages
 from keras_gan.config import NOISE_DISTRIBUTIONS, UPDATES
 from keras_gan.distribute import replica_seed
 from keras_gan.seeds import stream_seed
@@ -38,11 +53,10 @@ class GAN(keras.Model):
             and D receives c beside x.
         ema_decays: Decays beta of exponential moving averages of G's
             weights, theta_avg <- beta theta_avg + (1 - beta) theta_g after
-            every generator update (Yazici et al., 2019; not in the paper or
-            the release). Each average is a copy of G that never trains and
-            never feeds the game: it only changes what is sampled when asked
-            for (`sample(..., average=beta)`). Its horizon is about
-            1 / (1 - beta) updates.
+            every generator update (`averages`; not in the paper or the
+            release). They never feed the game: they only change what is
+            sampled when asked for (`sample(..., average=beta)`). The GAN
+            keeps them in `averages`, a `GeneratorAverages`.
 
     The dataset fed to `fit` (or to `train_step`) yields batches of
     `k_steps * batch_size` images per replica (with their integer labels,
@@ -57,17 +71,13 @@ class GAN(keras.Model):
             raise ValueError(f"`noise` must be one of {NOISE_DISTRIBUTIONS}. Received: noise={noise!r}")
         if not isinstance(noise_dim, int) or noise_dim <= 0:
             raise ValueError(f"`noise_dim` must be a positive integer. Received: noise_dim={noise_dim}")
-        ema_decays = tuple(float(d) for d in ema_decays)
-        if any(not 0.0 < d < 1.0 for d in ema_decays) or len(set(ema_decays)) != len(ema_decays):
-            raise ValueError(f"`ema_decays` must be distinct values in (0, 1). Received: ema_decays={ema_decays}")
         self.generator = generator
         self.discriminator = discriminator
         self.noise_dim = noise_dim
         self.noise = noise
         self.seed = seed
         self.num_classes = int(num_classes)
-        self.ema_decays = ema_decays
-        self.generator_averages = [self._average_of(generator, decay) for decay in ema_decays]
+        self.averages = GeneratorAverages(generator, ema_decays)
         self.noise_seed = keras.random.SeedGenerator(stream_seed(seed, "noise"), name="noise_seed")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -118,9 +128,22 @@ class GAN(keras.Model):
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.generator_loss_fn = losses.GENERATOR_LOSSES[generator_loss]
-        self.generator_loss = generator_loss
         self.k_steps = k_steps
         self.update = update
+
+    def fit(self, x=None, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, with Keras' progress bar first among the
+        callbacks: it ends its line before the package's callbacks print
+        theirs, and it shows the game's metrics only (it averages every entry
+        of an epoch's `logs`, and the validation monitor adds its pick there,
+        a name). A `tf.data.Dataset` is not shuffled again (Keras warns that
+        it cannot): shuffle it in the pipeline."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, keras.callbacks.ProgbarLogger) for c in callbacks):
+            callbacks.insert(0, keras.callbacks.ProgbarLogger())
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, callbacks=callbacks, **kwargs)
 
     def build_optimizers(self):
         """Creates both optimizers' slots now, so a checkpoint restores them
@@ -128,45 +151,36 @@ class GAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
-    @staticmethod
-    def _average_of(generator, decay):
-        average = type(generator).from_config({**generator.get_config(), "name": f"{generator.name}_ema_{decay:g}"})
-        average.trainable = False
-        return average
+    @property
+    def ema_decays(self):
+        """The decays of G's moving averages (`averages.decays`)."""
+        return self.averages.decays
 
     def build(self, input_shape=None):
         labels = ops.zeros((1,), "int32") if self.num_classes else None
         z = ops.zeros((1, self.noise_dim))
         self.discriminate(self.generate(z, labels), labels)
-        for decay in self.ema_decays:
+        for decay in self.averages.decays:
             self.generate(z, labels, average=decay)
-        self.reset_averages()
+        self.averages.reset()
         self.built = True
 
-    def reset_averages(self):
-        """Starts every average of G at G's current weights (done at build,
-        and after G's weights are set from outside, e.g. its output bias)."""
-        for average in self.generator_averages:
-            for a, w in zip(average.weights, self.generator.weights):
-                a.assign(w)
-
-    def generator_for(self, average=None):
-        """G itself (`average=None`) or its moving average with decay `average`
-        (one of `ema_decays`), as a Keras model."""
-        if average is None:
-            return self.generator
-        for decay, model in zip(self.ema_decays, self.generator_averages):
-            if math.isclose(decay, average, rel_tol=0, abs_tol=1e-12):
-                return model
-        raise ValueError(f"`average` must be one of this GAN's ema_decays {self.ema_decays} or None. "
-                         f"Received: average={average}")
+    def init_output_bias_from_marginals(self, pixel_means):
+        """Starts G near the mean training image, as the release does: G's
+        sigmoid output bias is set to log(m / (1 - m)) of the pixel means `m`
+        (`Generator.init_output_bias_from_marginals`), and every average
+        starts there too. Builds the model first if needed."""
+        if not self.built:
+            self.build()
+        self.generator.init_output_bias_from_marginals(pixel_means)
+        self.averages.reset()
 
     def generate(self, z, labels=None, training=False, average=None):
         """G(z), or G(z | c) for a conditional model (`labels`: integer
         classes); with `average=beta`, the moving average of G with that decay."""
         if self.num_classes:
             z = ops.concatenate([z, ops.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=1)
-        return self.generator_for(average)(z, training=training)
+        return self.averages.model(average)(z, training=training)
 
     def sample(self, count, seed=None, labels=None, average=None):
         """Draws `count` images x = G(z), z ~ p_z: samples of p_g.
@@ -247,6 +261,22 @@ class GAN(keras.Model):
     def _replica_scale(self):
         return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
 
+    def discriminator_loss(self, real_logits, fake_logits, real, fake, labels=None):
+        """D's loss on one minibatch, -V(D, G) / 2 (`losses.discriminator_loss`).
+
+        Both update rules compute it here, inside D's gradient tape, from D's
+        logits of the real images `real` and of G's samples `fake` (with a
+        conditional model's `labels`): a term added here (a gradient penalty
+        on `real` and `fake`, say) trains under either rule.
+        """
+        return losses.discriminator_loss(real_logits, fake_logits)
+
+    def generator_loss(self, fake_logits, fake, labels=None):
+        """G's loss on one minibatch of its samples `fake` from D's logits of
+        them (compile's `generator_loss`: non-saturating or minimax). Both
+        update rules compute it here, inside G's gradient tape."""
+        return self.generator_loss_fn(fake_logits)
+
     def _discriminator_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
         # A conditional model's fakes are drawn for the minibatch's own classes.
@@ -254,7 +284,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             real_logits = self.discriminate(real, labels, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, labels)
             scaled_loss = self.d_optimizer.scale_loss(d_loss * scale)
         d_vars = self.discriminator.trainable_variables
         d_grads = tape.gradient(scaled_loss, d_vars)
@@ -267,7 +297,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self.generate(self.sample_noise(batch_size), labels, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
-            g_loss = self.generator_loss_fn(fake_logits)
+            g_loss = self.generator_loss(fake_logits, fake, labels)
             scaled_loss = self.g_optimizer.scale_loss(g_loss * scale)
         # Only G's weights are sources: D's weight gradients are never built.
         g_grads = tape.gradient(scaled_loss, g_vars)
@@ -281,17 +311,6 @@ class GAN(keras.Model):
         self.g_saturated_tracker.update_state(ops.mean(ops.cast((fake < 0.01) | (fake > 0.99), "float32")))
         self.g_spread_tracker.update_state(ops.mean(ops.std(fake, axis=0)))
 
-    def _update_averages(self):
-        """theta_avg <- beta theta_avg + (1 - beta) theta_g for every average,
-        once per generator update, in cross-replica context (as Keras'
-        optimizers update their own moving averages)."""
-        def update(strategy):
-            for decay, average in zip(self.ema_decays, self.generator_averages):
-                for a, w in zip(average.weights, self.generator.weights):
-                    strategy.extended.update(a.value, _ema_update, args=(w.value, decay), group=False)
-
-        tf.distribute.get_replica_context().merge_call(update)
-
     def _simultaneous_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
         d_vars = self.discriminator.trainable_variables
@@ -300,9 +319,9 @@ class GAN(keras.Model):
             fake = self.generate(self.sample_noise(batch_size), labels, training=True)
             real_logits = self.discriminate(real, labels, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, labels)
             # The release computes G's cost through the same dropout-masked pass.
-            g_loss = self.generator_loss_fn(fake_logits)
+            g_loss = self.generator_loss(fake_logits, fake, labels)
             scaled_d_loss = self.d_optimizer.scale_loss(d_loss * scale)
             scaled_g_loss = self.g_optimizer.scale_loss(g_loss * scale)
         d_grads = tape.gradient(scaled_d_loss, d_vars)
@@ -331,8 +350,7 @@ class GAN(keras.Model):
                 d_loss, real_logits, fake_logits = self._discriminator_step(minibatch, minibatch_labels, scale)
             # G's update uses the last minibatch's classes: c follows the data's p(c).
             g_loss = self._generator_step(ops.shape(minibatches[0])[0], label_batches[-1], scale)
-        if self.ema_decays:
-            self._update_averages()
+        self.averages.update()
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
@@ -367,6 +385,3 @@ def _gradient_norm(grads, optimizer, scale):
         norm = norm / tf.cast(optimizer.dynamic_scale, tf.float32)
     return norm / scale
 
-
-def _ema_update(average, weight, decay):
-    return average.assign(decay * average + (1.0 - decay) * weight)

@@ -1,7 +1,10 @@
 """The two players of section 3: the generator G(z; theta_g) and the
 discriminator D(x; theta_d), as multilayer perceptrons (section 5: "a mixture
 of rectifier linear activations and sigmoid activations" for G, maxout with
-dropout for D). Sizes come from the experiment's flags.
+dropout for D), with the release's convolutional CIFAR-10 variants.
+
+`keras_gan.architectures` builds them from an experiment's settings, by the
+name `--g_architecture` / `--d_architecture` gives.
 """
 
 import math
@@ -10,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan.layers import Maxout, MaxoutConv2D, ScaledDropout, SparseInit
+from keras_gan.layers import InstanceNoise, Maxout, MaxoutConv2D, ScaledDropout, SparseInit
 from keras_gan.seeds import stream_seed
 
 
@@ -39,6 +42,11 @@ def _layer_specs(kind, units, activations, biases):
 class Generator(keras.Model):
     """G: noise `z` -> added layers -> hidden layers -> an image in the data space.
 
+    The image comes from a dense layer (the paper's models) or, given
+    `conv_shape`, from a transposed convolution of the last hidden layer
+    reshaped to `conv_shape` (the release's CIFAR-10 model, `ConvGenerator`:
+    10 x 10 x 80 -> kernel 5, stride 3 -> 32 x 32 x 3).
+
     The layers are named `added0`, `added1`, ..., `h0`, `h1`, ..., `y`. The
     added layers are the release's `add_layers` (TFD's second stage): they are
     put in front of a trained generator's layers, their last one taking the
@@ -56,11 +64,16 @@ class Generator(keras.Model):
         added_biases: Initial bias of each added layer (default 0).
         output_activation: "sigmoid" for pixels in [0, 1], "linear" otherwise.
         irange: Weights start uniform in `[-irange, irange]`.
-        max_col_norm: Optional column-norm bound for every layer.
-        output_sparse_init: If set, the output layer starts with this many
-            N(0, 1) nonzero weights per unit (pylearn2's `sparse_init`).
+        max_col_norm: Optional column-norm bound for every layer (for the
+            transposed convolution: one bound per output channel's filter).
+        output_sparse_init: If set, the dense output layer starts with this
+            many N(0, 1) nonzero weights per unit (pylearn2's `sparse_init`).
         output_irange: If set, the output layer's weights start uniform in
             `[-output_irange, output_irange]` instead of `irange`.
+        conv_shape: If set, (height, width, channels) the last hidden layer
+            is reshaped to before the transposed convolution.
+        conv_kernel, conv_stride: The transposed convolution's kernel size
+            and stride (with `conv_shape`).
         seed: Optional integer seed for the initial weights.
 
     Call arguments:
@@ -84,6 +97,9 @@ class Generator(keras.Model):
         added_units=(),
         added_activations=(),
         added_biases=None,
+        conv_shape=None,
+        conv_kernel=5,
+        conv_stride=3,
         seed=None,
         **kwargs,
     ):
@@ -104,42 +120,45 @@ class Generator(keras.Model):
         self.max_col_norm = max_col_norm
         self.output_sparse_init = output_sparse_init
         self.output_irange = output_irange
+        self.conv_shape = None if conv_shape is None else tuple(int(d) for d in conv_shape)
+        self.conv_kernel = int(conv_kernel)
+        self.conv_stride = int(conv_stride)
         self.seed = seed
+        if self.conv_shape is not None:
+            _check_transposed_convolution(self.hidden_units[-1], self.conv_shape, self.conv_kernel, self.conv_stride,
+                                          self.image_shape)
         constraint = (
             keras.constraints.MaxNorm(max_col_norm, axis=0) if max_col_norm else None
         )
         self.added = [
-            self._dense_layer(f"added{i}", units, activation, bias, constraint)
-            for i, (units, activation, bias) in enumerate(zip(added_units, added_activations, added_biases))
+            _dense("added", i, spec, irange, constraint, seed)
+            for i, spec in enumerate(zip(added_units, added_activations, added_biases))
         ]
         self.hidden = [
-            self._dense_layer(f"h{i}", units, activation, bias, constraint)
-            for i, (units, activation, bias) in enumerate(zip(hidden_units, hidden_activations, hidden_biases))
+            _dense("h", i, spec, irange, constraint, seed)
+            for i, spec in enumerate(zip(hidden_units, hidden_activations, hidden_biases))
         ]
-        self.out = self._output_layer(constraint)
-
-    def _dense_layer(self, name, units, activation, bias, constraint):
-        return keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=_uniform(self.irange, _seed(self.seed, "generator", name)),
-            bias_initializer=keras.initializers.Constant(bias),
-            kernel_constraint=constraint,
-            name=name,
-        )
-
-    def _output_layer(self, constraint):
-        seed = _seed(self.seed, "generator", "y")
-        initializer = (SparseInit(self.output_sparse_init, seed) if self.output_sparse_init
-                       else _uniform(self.output_irange or self.irange, seed))
-        return keras.layers.Dense(
-            math.prod(self.image_shape),
-            activation=self.output_activation,
-            kernel_initializer=initializer,
-            kernel_constraint=constraint,
-            dtype="float32",  # images stay float32 under mixed precision
-            name="y",
-        )
+        output_seed = _seed(seed, "generator", "y")
+        if self.conv_shape is None:
+            self.out = keras.layers.Dense(
+                math.prod(self.image_shape),
+                activation=output_activation,
+                kernel_initializer=(SparseInit(output_sparse_init, output_seed) if output_sparse_init
+                                    else _uniform(output_irange or irange, output_seed)),
+                kernel_constraint=constraint,
+                dtype="float32",  # images stay float32 under mixed precision
+                name="y",
+            )
+        else:
+            self.out = keras.layers.Conv2DTranspose(
+                self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
+                activation=output_activation,
+                kernel_initializer=_uniform(output_irange or irange, output_seed),
+                # The kernel is (height, width, output channels, input channels): one bound per output channel.
+                kernel_constraint=keras.constraints.MaxNorm(max_col_norm, axis=(0, 1, 3)) if max_col_norm else None,
+                dtype="float32",
+                name="y",
+            )
 
     def features(self, z):
         """The last hidden layer's output for noise `z`."""
@@ -149,6 +168,8 @@ class Generator(keras.Model):
         return h
 
     def call(self, z, training=False):
+        if self.conv_shape is not None:
+            return self.out(ops.reshape(self.features(z), (-1, *self.conv_shape)))
         return ops.reshape(self.out(self.features(z)), (-1, *self.image_shape))
 
     def init_output_bias_from_marginals(self, pixel_means, eps=1e-7):
@@ -183,80 +204,89 @@ class Generator(keras.Model):
             "added_units": self.added_units,
             "added_activations": self.added_activations,
             "added_biases": self.added_biases,
+            "conv_shape": self.conv_shape,
+            "conv_kernel": self.conv_kernel,
+            "conv_stride": self.conv_stride,
             "seed": self.seed,
         }
 
 
+def _dense(prefix, index, spec, irange, constraint, seed):
+    """Generator layer `<prefix><index>` of (units, activation, initial bias) `spec`."""
+    name = f"{prefix}{index}"
+    units, activation, bias = spec
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        kernel_initializer=_uniform(irange, _seed(seed, "generator", name)),
+        bias_initializer=keras.initializers.Constant(bias),
+        kernel_constraint=constraint,
+        name=name,
+    )
+
+
+def _check_transposed_convolution(units, conv_shape, kernel, stride, image_shape):
+    if units != math.prod(conv_shape):
+        raise ValueError(
+            f"The last hidden layer ({units} units) must reshape to conv_shape "
+            f"{conv_shape} ({math.prod(conv_shape)} units). Received: conv_shape={conv_shape}"
+        )
+    size = [(d - 1) * stride + kernel for d in conv_shape[:2]]
+    if tuple(size) != image_shape[:2]:
+        raise ValueError(
+            f"A transposed convolution (kernel {kernel}, stride {stride}) of a "
+            f"{conv_shape[0]} x {conv_shape[1]} map gives {size[0]} x {size[1]} images, not "
+            f"{image_shape[0]} x {image_shape[1]}. Received: image_shape={image_shape}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class ConvGenerator(Generator):
-    """The release's convolutional CIFAR-10 generator: the dense hidden layers
-    of `Generator`, the last one reshaped to `conv_shape` (height, width,
-    channels), then a transposed convolution with `conv_kernel` and
-    `conv_stride` to the image (10 x 10 x 80 -> kernel 5, stride 3 -> 32 x 32 x 3).
+    """The release's convolutional CIFAR-10 generator: a `Generator` whose
+    image is a transposed convolution, with the release's shape, kernel and
+    stride as defaults (10 x 10 x 80 -> kernel 5, stride 3 -> 32 x 32 x 3).
 
     Args:
-        conv_shape, conv_kernel, conv_stride: As above.
+        conv_shape, conv_kernel, conv_stride: As `Generator`.
         **kwargs: As `Generator`.
     """
 
     def __init__(self, conv_shape=(10, 10, 80), conv_kernel=5, conv_stride=3, **kwargs):
-        self.conv_shape = tuple(int(d) for d in conv_shape)
-        self.conv_kernel = int(conv_kernel)
-        self.conv_stride = int(conv_stride)
-        super().__init__(**kwargs)
-        if self.hidden_units[-1] != math.prod(self.conv_shape):
-            raise ValueError(
-                f"The last hidden layer ({self.hidden_units[-1]} units) must reshape to conv_shape "
-                f"{self.conv_shape} ({math.prod(self.conv_shape)} units). Received: conv_shape={self.conv_shape}"
-            )
-        size = [(d - 1) * self.conv_stride + self.conv_kernel for d in self.conv_shape[:2]]
-        if tuple(size) != self.image_shape[:2]:
-            raise ValueError(
-                f"A transposed convolution (kernel {self.conv_kernel}, stride {self.conv_stride}) of a "
-                f"{self.conv_shape[0]} x {self.conv_shape[1]} map gives {size[0]} x {size[1]} images, not "
-                f"{self.image_shape[0]} x {self.image_shape[1]}. Received: image_shape={self.image_shape}"
-            )
-
-    def _output_layer(self, constraint):
-        return keras.layers.Conv2DTranspose(
-            self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
-            activation=self.output_activation,
-            kernel_initializer=_uniform(self.output_irange or self.irange, _seed(self.seed, "generator", "y")),
-            # The kernel is (height, width, output channels, input channels): one bound per output channel.
-            kernel_constraint=keras.constraints.MaxNorm(self.max_col_norm, axis=(0, 1, 3)) if constraint else None,
-            dtype="float32",
-            name="y",
-        )
-
-    def call(self, z, training=False):
-        return self.out(ops.reshape(self.features(z), (-1, *self.conv_shape)))
-
-    def get_config(self):
-        return {**super().get_config(), "conv_shape": self.conv_shape, "conv_kernel": self.conv_kernel,
-                "conv_stride": self.conv_stride}
+        super().__init__(conv_shape=conv_shape, conv_kernel=conv_kernel, conv_stride=conv_stride, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
 class Discriminator(keras.Model):
     """D: an image -> the logit of the probability that it came from the data.
 
-    Every layer's input goes through `ScaledDropout` (the data input with
-    `input_include_prob`/`input_scale`, every other layer, the final sigmoid
-    included, with `hidden_include_prob`/`hidden_scale`), then maxout layers,
-    then one sigmoid unit. The network returns the logit; `D(x) = sigmoid(logit)`
-    so the losses stay finite when D saturates.
+    Optional maxout convolution stages (each a `MaxoutConv2D` then max
+    pooling; the release's CIFAR-10 model, `ConvDiscriminator`), then maxout
+    layers, then one sigmoid unit. Every layer's input goes through
+    `ScaledDropout`: the data with `input_include_prob`/`input_scale`
+    (`drop0`), each later layer's input with `hidden_include_prob`/
+    `hidden_scale` (`conv_drop<i>` after convolution stage i - 1, `drop<j>`
+    after maxout layer j - 1), the final sigmoid's included. The network
+    returns the logit; `D(x) = sigmoid(logit)` so the losses stay finite when
+    D saturates.
 
     Args:
         maxout_units: Units of each maxout layer.
         num_pieces: Linear pieces per maxout unit.
         irange: Weights start uniform in `[-irange, irange]`.
-        max_col_norm: Optional column-norm bound for every layer.
+        max_col_norm: Optional column-norm bound for every layer (a filter
+            norm bound for the convolutions).
         input_include_prob, input_scale: Dropout on the data input.
         hidden_include_prob, hidden_scale: Dropout on every other layer's input.
+        conv_channels, conv_kernels, conv_pads, pool_sizes, pool_strides:
+            One entry per maxout convolution stage (none by default).
+        conv_pieces: Pieces per maxout convolution channel.
+        input_noise: Standard deviation of Gaussian noise added to D's input at
+            training time, data and samples alike (the release's `noise_both`;
+            0, its configs' value: none).
         seed: Optional integer seed for weights and dropout masks.
 
     Call arguments:
-        x: Images `(batch_size, ...)`; flattened internally.
+        x: Images `(batch_size, ...)`; flattened after the convolution stages.
         condition: Optional `(batch_size, C)` one-hot classes, joined to the
             (dropped-out) input of the first maxout layer (the conditional model).
         training: Whether to apply dropout.
@@ -275,10 +305,21 @@ class Discriminator(keras.Model):
         input_scale=1.25,
         hidden_include_prob=0.5,
         hidden_scale=2.0,
+        conv_channels=(),
+        conv_pieces=2,
+        conv_kernels=(),
+        conv_pads=(),
+        pool_sizes=(),
+        pool_strides=(),
         seed=None,
+        input_noise=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.input_noise = float(input_noise)
+        # Only with noise: a run without it has the variables (and checkpoints) it always had.
+        self.noise = InstanceNoise(input_noise, _seed(seed, "discriminator", "noise"), name="noise") if input_noise \
+            else None
         self.maxout_units = tuple(int(u) for u in maxout_units)
         self.num_pieces = int(num_pieces)
         self.irange = irange
@@ -287,28 +328,35 @@ class Discriminator(keras.Model):
         self.input_scale = input_scale
         self.hidden_include_prob = hidden_include_prob
         self.hidden_scale = hidden_scale
+        self.conv_channels = tuple(int(c) for c in conv_channels)
+        self.conv_pieces = int(conv_pieces)
+        self.conv_kernels = tuple(int(k) for k in conv_kernels)
+        self.conv_pads = tuple(int(p) for p in conv_pads)
+        self.pool_sizes = tuple(int(p) for p in pool_sizes)
+        self.pool_strides = tuple(int(p) for p in pool_strides)
         self.seed = seed
-        n = len(self.maxout_units)
-        self.dropouts = [
-            ScaledDropout(input_include_prob, input_scale, seed=_seed(seed, "discriminator", "drop0"), name="drop0")
-        ] + [
-            ScaledDropout(
-                hidden_include_prob,
-                hidden_scale,
-                seed=_seed(seed, "discriminator", f"drop{i + 1}"),
-                name=f"drop{i + 1}",
+        n = len(self.conv_channels)
+        if not n == len(self.conv_kernels) == len(self.conv_pads) == len(self.pool_sizes) == len(self.pool_strides):
+            raise ValueError(
+                "conv_channels, conv_kernels, conv_pads, pool_sizes and pool_strides must have the "
+                f"same length. Received: conv_channels={self.conv_channels}, conv_kernels="
+                f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
+                f"pool_strides={self.pool_strides}"
             )
-            for i in range(n)
+        # Made in this order, the maxout layers before the convolutions: a checkpoint lists D's weights and
+        # dropout states in the order D tracks its layers.
+        self.dropouts = [self._dropout("drop0", input_include_prob, input_scale)] + [
+            self._dropout(f"drop{j + 1}", hidden_include_prob, hidden_scale) for j in range(len(self.maxout_units))
         ]
         self.maxouts = [
             Maxout(
                 units,
                 self.num_pieces,
-                kernel_initializer=_uniform(irange, _seed(seed, "discriminator", f"h{i}")),
+                kernel_initializer=_uniform(irange, _seed(seed, "discriminator", f"h{j}")),
                 max_col_norm=max_col_norm,
-                name=f"h{i}",
+                name=f"h{j}",
             )
-            for i, units in enumerate(self.maxout_units)
+            for j, units in enumerate(self.maxout_units)
         ]
         self.out = keras.layers.Dense(
             1,
@@ -317,15 +365,42 @@ class Discriminator(keras.Model):
             dtype="float32",  # logits stay float32 under mixed precision
             name="y",
         )
+        self.convs = [
+            MaxoutConv2D(
+                c,
+                self.conv_pieces,
+                k,
+                pad=p,
+                kernel_initializer=_uniform(irange, _seed(seed, "discriminator", f"conv{i}")),
+                max_kernel_norm=max_col_norm,
+                name=f"conv{i}",
+            )
+            for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
+        ]
+        self.pools = [
+            keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
+            for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))
+        ]
+        self.conv_dropouts = [self._dropout(f"conv_drop{i + 1}", hidden_include_prob, hidden_scale) for i in range(n)]
+
+    def _dropout(self, name, include_prob, scale):
+        return ScaledDropout(include_prob, scale, seed=_seed(self.seed, "discriminator", name), name=name)
 
     def call(self, x, condition=None, training=False):
-        h = ops.reshape(x, (ops.shape(x)[0], -1))
-        for i, (dropout, maxout) in enumerate(zip(self.dropouts, self.maxouts)):
-            h = dropout(h, training=training)
-            if i == 0 and condition is not None:
-                h = ops.concatenate([h, ops.cast(condition, h.dtype)], axis=1)
-            h = maxout(h)
-        return self.out(self.dropouts[-1](h, training=training))
+        h = self.dropouts[0](self.add_noise(x, training), training=training)
+        for conv, pool, dropout in zip(self.convs, self.pools, self.conv_dropouts):
+            h = dropout(pool(conv(h)), training=training)
+        # A mask depends on the number of values per example, not on their shape: flattening after it is exact.
+        h = ops.reshape(h, (ops.shape(h)[0], -1))
+        if condition is not None:
+            h = ops.concatenate([h, ops.cast(condition, h.dtype)], axis=1)
+        for maxout, dropout in zip(self.maxouts, self.dropouts[1:]):
+            h = dropout(maxout(h), training=training)
+        return self.out(h)
+
+    def add_noise(self, x, training):
+        """`x` plus the input noise at training time (`input_noise`; none by default)."""
+        return self.noise(x, training=training) if self.noise is not None else x
 
     def get_config(self):
         return {
@@ -338,89 +413,30 @@ class Discriminator(keras.Model):
             "input_scale": self.input_scale,
             "hidden_include_prob": self.hidden_include_prob,
             "hidden_scale": self.hidden_scale,
-            "seed": self.seed,
-        }
-
-
-@keras.saving.register_keras_serializable(package="keras_gan")
-class ConvDiscriminator(Discriminator):
-    """The release's convolutional CIFAR-10 discriminator: maxout convolution
-    layers, each followed by max pooling, then the maxout layers and sigmoid
-    unit of `Discriminator`. Every layer's input goes through `ScaledDropout`.
-
-    Args:
-        conv_channels, conv_kernels, conv_pads, pool_sizes, pool_strides:
-            One entry per maxout convolution layer.
-        conv_pieces: Pieces per maxout convolution channel.
-        **kwargs: As `Discriminator`.
-    """
-
-    def __init__(
-        self,
-        conv_channels=(32, 32, 192),
-        conv_pieces=2,
-        conv_kernels=(8, 8, 5),
-        conv_pads=(4, 3, 3),
-        pool_sizes=(4, 4, 2),
-        pool_strides=(2, 2, 2),
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.conv_channels = tuple(int(c) for c in conv_channels)
-        self.conv_pieces = int(conv_pieces)
-        self.conv_kernels = tuple(int(k) for k in conv_kernels)
-        self.conv_pads = tuple(int(p) for p in conv_pads)
-        self.pool_sizes = tuple(int(p) for p in pool_sizes)
-        self.pool_strides = tuple(int(p) for p in pool_strides)
-        n = len(self.conv_channels)
-        if not n == len(self.conv_kernels) == len(self.conv_pads) == len(self.pool_sizes) == len(self.pool_strides):
-            raise ValueError(
-                "conv_channels, conv_kernels, conv_pads, pool_sizes and pool_strides must have the "
-                f"same length. Received: conv_channels={self.conv_channels}, conv_kernels="
-                f"{self.conv_kernels}, conv_pads={self.conv_pads}, pool_sizes={self.pool_sizes}, "
-                f"pool_strides={self.pool_strides}"
-            )
-        self.convs = [
-            MaxoutConv2D(
-                c,
-                self.conv_pieces,
-                k,
-                pad=p,
-                kernel_initializer=_uniform(self.irange, _seed(self.seed, "discriminator", f"conv{i}")),
-                max_kernel_norm=self.max_col_norm,
-                name=f"conv{i}",
-            )
-            for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
-        ]
-        self.pools = [
-            keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
-            for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))
-        ]
-        # The data input's dropout is the first conv's; every later layer gets the hidden one.
-        self.conv_dropouts = [self.dropouts[0]] + [
-            ScaledDropout(
-                self.hidden_include_prob,
-                self.hidden_scale,
-                seed=_seed(self.seed, "discriminator", f"conv_drop{i + 1}"),
-                name=f"conv_drop{i + 1}",
-            )
-            for i in range(n)
-        ]
-        self.dropouts = [self.conv_dropouts[-1]] + self.dropouts[1:]
-
-    def call(self, x, condition=None, training=False):
-        h = x
-        for dropout, conv, pool in zip(self.conv_dropouts, self.convs, self.pools):
-            h = pool(conv(dropout(h, training=training)))
-        return super().call(h, condition, training=training)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
             "conv_channels": self.conv_channels,
             "conv_pieces": self.conv_pieces,
             "conv_kernels": self.conv_kernels,
             "conv_pads": self.conv_pads,
             "pool_sizes": self.pool_sizes,
             "pool_strides": self.pool_strides,
+            "seed": self.seed,
+            "input_noise": self.input_noise,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ConvDiscriminator(Discriminator):
+    """The release's convolutional CIFAR-10 discriminator: a `Discriminator`
+    with the release's three maxout convolution stages as defaults.
+
+    Args:
+        conv_channels, conv_pieces, conv_kernels, conv_pads, pool_sizes,
+            pool_strides: As `Discriminator`.
+        **kwargs: As `Discriminator`.
+    """
+
+    def __init__(self, conv_channels=(32, 32, 192), conv_pieces=2, conv_kernels=(8, 8, 5), conv_pads=(4, 3, 3),
+                 pool_sizes=(4, 4, 2), pool_strides=(2, 2, 2), **kwargs):
+        super().__init__(conv_channels=conv_channels, conv_pieces=conv_pieces, conv_kernels=conv_kernels,
+                         conv_pads=conv_pads, pool_sizes=pool_sizes, pool_strides=pool_strides, **kwargs)
+

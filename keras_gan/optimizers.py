@@ -15,16 +15,20 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="keras_gan")
 class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
-    """`lr_t = max(initial / decay_factor**t * drop_factor**k(t), min_lr)`, t = updates done.
+    """`lr_t = max(initial / decay_factor**t * drop_factor**k(t), min_lr) * min(1, (t + 1) / warmup)`, t = updates done.
 
     pylearn2's `ExponentialDecay(decay_factor=1.000004, min_lr=1e-6)`: the
     learning rate is divided by `decay_factor` after every minibatch. Not in
     the release: `k(t)` counts the entries of `drop_updates` that are <= t,
     so the rate is also multiplied by `drop_factor` at each of those updates
-    (a step schedule on top of the release's decay; none by default).
+    (a step schedule on top of the release's decay; none by default), and
+    with `warmup_updates` the rate rises linearly from initial / warmup to
+    its scheduled value over the first `warmup_updates` updates (none by
+    default).
     """
 
-    def __init__(self, initial_learning_rate, decay_factor, min_lr, drop_updates=(), drop_factor=1.0):
+    def __init__(self, initial_learning_rate, decay_factor, min_lr, drop_updates=(), drop_factor=1.0,
+                 warmup_updates=0):
         if not initial_learning_rate > 0:
             raise ValueError(
                 "`initial_learning_rate` must be positive. "
@@ -43,6 +47,9 @@ class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule)
         self.min_lr = float(min_lr)
         self.drop_updates = tuple(sorted(int(u) for u in drop_updates))
         self.drop_factor = float(drop_factor)
+        if int(warmup_updates) < 0:
+            raise ValueError(f"`warmup_updates` must be >= 0. Received: warmup_updates={warmup_updates}")
+        self.warmup_updates = int(warmup_updates)
 
     def __call__(self, step):
         # exp(-t log f): f = 1.000004 itself is not representable in float32.
@@ -50,7 +57,10 @@ class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule)
         log_lr = math.log(self.initial_learning_rate) - step * math.log(self.decay_factor)
         for update in self.drop_updates:
             log_lr = log_lr + ops.cast(step >= update, "float32") * math.log(self.drop_factor)
-        return ops.maximum(ops.exp(log_lr), self.min_lr)
+        lr = ops.maximum(ops.exp(log_lr), self.min_lr)
+        if self.warmup_updates:
+            lr = lr * ops.minimum(1.0, (step + 1.0) / self.warmup_updates)
+        return lr
 
     def get_config(self):
         return {
@@ -59,6 +69,7 @@ class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule)
             "min_lr": self.min_lr,
             "drop_updates": self.drop_updates,
             "drop_factor": self.drop_factor,
+            "warmup_updates": self.warmup_updates,
         }
 
 
@@ -162,3 +173,33 @@ class MomentumSGD(keras.optimizers.Optimizer):
                 config["momentum"], custom_objects=custom_objects
             )
         return super().from_config(config, custom_objects=custom_objects)
+
+
+def release_optimizers(updates_per_epoch, k_steps=1, learning_rate=0.1, decay_factor=1.000004, min_lr=1e-6,
+                       initial_momentum=0.5, final_momentum=0.7, momentum_start=1, momentum_saturate=250):
+    """Both players' optimizers as the authors' release trains MNIST
+    (`flags/mnist.cfg`): SGD with classical momentum, the learning rate
+    divided by `decay_factor` after every update (floor `min_lr`), the
+    momentum rising linearly from `initial_momentum` at epoch
+    `momentum_start` to `final_momentum` at epoch `momentum_saturate`.
+
+    Args:
+        updates_per_epoch: D's updates per epoch (training images // batch
+            size): the momentum ramp counts epochs through the update counter.
+        k_steps: D's updates per G update; G's ramp counts G's updates.
+        learning_rate, decay_factor, min_lr: The learning-rate schedule.
+        initial_momentum, final_momentum, momentum_start, momentum_saturate:
+            The momentum ramp.
+
+    Returns:
+        `(d_optimizer, g_optimizer)`, two `MomentumSGD`, for
+        `GAN.compile(d_optimizer=..., g_optimizer=...)`.
+    """
+    def player(updates, name):
+        return MomentumSGD(
+            learning_rate=ExponentialDecayWithFloor(learning_rate, decay_factor, min_lr),
+            momentum=LinearMomentumRamp(initial_momentum, final_momentum, momentum_start, momentum_saturate, updates),
+            name=name,
+        )
+
+    return player(updates_per_epoch, "d_optimizer"), player(max(1, updates_per_epoch // k_steps), "g_optimizer")

@@ -27,6 +27,19 @@ def image_grid(images, rows, cols):
     return np.clip(grid, 0.0, 1.0)[None]
 
 
+_WRITERS = {}
+
+
+def file_writer(log_dir):
+    """One `tf.summary` writer per folder in this process, so the callbacks
+    given the same `log_dir` under `fit` write one events file, as the
+    command's loop does."""
+    key = os.path.abspath(log_dir)
+    if key not in _WRITERS:
+        _WRITERS[key] = tf.summary.create_file_writer(log_dir)
+    return _WRITERS[key]
+
+
 def write_scalars(writer, step, scalars, prefix=""):
     with writer.as_default(step=step):
         for name, value in scalars.items():
@@ -37,6 +50,23 @@ def write_config(writer, config_json, step):
     """Records the run's settings as a text summary (TensorBoard's Text tab)."""
     with writer.as_default(step=step):
         tf.summary.text("config", "```\n" + config_json + "\n```")
+
+
+def write_hparams(writer, config, trial_id=None):
+    """Records the run's settings with TensorBoard's HParams plugin, so `tensorboard --logdir` over several runs
+    (a sweep) compares them in its HParams tab, beside the scores each run writes (`best/...`)."""
+    import dataclasses
+
+    from tensorboard.plugins.hparams import api as hp
+
+    values = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, tuple):
+            value = ",".join(map(str, value))
+        values[field.name] = "" if value is None else value
+    with writer.as_default():
+        hp.hparams(values, trial_id=trial_id)
 
 
 def read_scalars(workdir, tags=None, skipped=None):

@@ -5,6 +5,7 @@ the end of each epoch (sample grid, Parzen monitor, checkpoints): `callbacks`.
 """
 
 import dataclasses
+import os
 import signal
 import time
 from typing import Optional
@@ -14,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from keras_gan import architectures, distribute, experiment, summaries
 from keras_gan import callbacks as callbacks_lib
 from keras_gan import data as data_lib
-from keras_gan import distribute, experiment, summaries
 from keras_gan import export as export_lib
 from keras_gan.errors import TrainingError
 
@@ -51,6 +52,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
         A `TrainResult`.
     """
     config.validate()
+    architectures.check(config)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = strategy or distribute.strategy_for(config)
@@ -62,15 +64,24 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     start_generator(config, gan, workdir, verbose and files.chief)
     if files.chief:
         experiment.check_workdir(config, workdir)
-    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose)
-    step = checkpointer.restore_latest(gan)  # first: a folder where no checkpoint restores is left as it was
+    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose,
+                                              config.select_by)
+    # First: a folder where no checkpoint restores (or whose best/ holds another --select_by's pick) is left as it
+    # was, without a config.json or an events file written into it.
+    step = checkpointer.restore_latest(gan)
     if files.chief:
         experiment.prepare_workdir(config, workdir)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     writer = tf.summary.create_file_writer(files.path())
+    checkpointer.writer = writer  # the best/<score>_score scalars
     summaries.write_config(writer, config.to_json(), step)
+    if step == 0:
+        summaries.write_hparams(writer, config, trial_id=os.path.basename(os.path.normpath(workdir)))
+    gan.stop_training = stopped_early(config, checkpointer, step // steps_per_epoch, verbose)
     epoch_end = keras.callbacks.CallbackList(
-        [*epoch_callbacks(config, splits.valid, preprocessing, writer, verbose), checkpointer, *callbacks], model=gan)
+        [*epoch_callbacks(config, splits.valid, preprocessing, writer, verbose), checkpointer,
+         *([callbacks_lib.EarlyStopping(config.early_stop_patience, config.parzen_every, verbose)]
+           if config.early_stop_patience else []), *callbacks], model=gan)
     preemption = None
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         preemption = tf.distribute.experimental.PreemptionCheckpointHandler(strategy.cluster_resolver,
@@ -86,7 +97,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     epoch_end.on_epoch_begin(step // steps_per_epoch)
     # Under multi-worker training the preemption handler owns SIGTERM.
     with callbacks_lib.stop_on_signals(sigterm=preemption is None) as signals:
-        while step < total_steps:
+        while step < total_steps and not gan.stop_training:
             chunk = min(config.log_every - step % config.log_every, steps_per_epoch - step % steps_per_epoch,
                         total_steps - step)
             start = time.perf_counter()
@@ -97,6 +108,8 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
                 epoch_end.on_epoch_end(step // steps_per_epoch - 1, {"step": step, **log.metrics})
                 epoch_end.on_epoch_begin(step // steps_per_epoch)
                 log.epoch_done(step)
+                if gan.stop_training:  # EarlyStopping; the epoch's checkpoint is written
+                    break
             if preemption is not None:
                 preemption.save_checkpoint_if_preempted()
             if signals:
@@ -107,6 +120,9 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     if stopped_by is None and step % steps_per_epoch:  # a run that ends mid-epoch
         checkpointer.save("end of training")
     epoch_end.on_train_end({"step": step})
+    if files.chief:
+        experiment.write_status(workdir, stopped_by or ("early_stopped" if gan.stop_training else "finished"), step,
+                                max_steps=config.max_steps)
     export_path = None
     if stopped_by is None:
         export_path = export_lib.export_generator(gan, files.path("export", "generator"))
@@ -115,6 +131,18 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     writer.close()
     files.cleanup()
     return log.result(step, export_path if files.chief else None, stopped_by)
+
+
+def stopped_early(config, checkpointer, epochs_done, verbose=1):
+    """Whether a resumed run had already stopped early (`--early_stop_patience`): then it trains no further."""
+    best = checkpointer.best.get(config.select_by)
+    due = callbacks_lib.early_stop_due(epochs_done, best and best.get("epoch"), config.early_stop_patience,
+                                       config.parzen_every)
+    if due and verbose:
+        print(f"This run stopped early after epoch {epochs_done}: its best --select_by={config.select_by} score was "
+              f"after epoch {best['epoch']}, {config.early_stop_patience} evaluations before (raise "
+              "--early_stop_patience or set it to 0 to train on)")
+    return due
 
 
 def build_in_scope(config, splits, strategy, verbose=1):
@@ -154,13 +182,14 @@ def start_generator(config, gan, workdir, verbose=1):
 
 def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
     """The sample grid, the warning when D has won and (with `--parzen_every`)
-    the validation monitor."""
-    pieces = [callbacks_lib.SampleGrid(writer, preprocessing, config.grid_size),
-              callbacks_lib.DiscriminatorWins(verbose=verbose)]
+    the validation monitor (with the sample-quality metrics for MNIST)."""
+    pieces = [callbacks_lib.SampleGrid(writer=writer, preprocessing=preprocessing, grid_size=config.grid_size),
+              callbacks_lib.DiscriminatorWins(verbose=verbose, writer=writer)]
     if config.parzen_every:
-        pieces.append(callbacks_lib.ParzenMonitor(valid_images, preprocessing, writer, config.parzen_every,
-                                                  config.parzen_samples, config.parzen_valid, config.parzen_sigma,
-                                                  verbose))
+        quality = config.monitor_quality and config.dataset == "mnist" and config.preprocess == "unit"
+        pieces.append(callbacks_lib.ValidationMonitor(valid_images, preprocessing, writer, config.parzen_every,
+                                                      config.parzen_samples, config.parzen_valid, config.parzen_sigma,
+                                                      quality, verbose))
     return pieces
 
 

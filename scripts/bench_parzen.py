@@ -16,6 +16,8 @@ import os
 import statistics
 import time
 
+import keras_gan  # noqa: F401  (first: TensorFlow then starts without its start-up noise)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 
+import keras_gan  # noqa: F401  (first: TensorFlow then starts without its start-up noise)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -43,8 +45,12 @@ flags.DEFINE_string("flagfile_config", "flags/mnist.cfg", "Experiment file whose
 flags.DEFINE_integer("epochs", 4, "Epochs per keras_gan row; the first is warm-up.", lower_bound=2)
 flags.DEFINE_integer("plain_steps", 500, "Steps per timed window of the plain loop.", lower_bound=10)
 flags.DEFINE_integer("windows", 4, "Timed windows of the plain loop after its warm-up.", lower_bound=1)
-flags.DEFINE_list("rows", ["alternating_xla", "alternating", "simultaneous_xla", "simultaneous", "plain_xla", "plain"],
-                  "Which rows to run: keras_gan's {alternating,simultaneous}[_xla] and plain[_xla].")
+flags.DEFINE_list("rows", ["alternating_xla", "alternating_xla_float_masks", "alternating_xla_bf16", "alternating",
+                           "simultaneous_xla", "simultaneous_xla_float_masks", "simultaneous_xla_bf16", "simultaneous",
+                           "plain_xla", "plain"],
+                  "Which rows to run: keras_gan's {alternating,simultaneous}[_xla][_float_masks][_bf16] (float_masks: "
+                  "the dropout masks drawn as one float per entry, as before they were cut from random words; bf16: "
+                  "--mixed_precision=mixed_bfloat16) and plain[_xla].")
 flags.DEFINE_string("compare_torch", None, "A Python with torch==2.13.0: also run shared/bench/torch_gan.py bench.")
 flags.DEFINE_string("torch_bench", os.path.join("..", "shared", "bench", "torch_gan.py"), "The PyTorch reference.")
 flags.DEFINE_string("output", None, "Also write the rows as JSON here.")
@@ -76,11 +82,11 @@ def flops_per_step(cfg, image_dim):
     return {"alternating": d_step + g_step, "simultaneous": simultaneous}
 
 
-def matmul_peak(n=4096, repeats=9):
-    """float32 GFLOP/s of TensorFlow's n x n matmul, median of `repeats`."""
+def matmul_peak(n=4096, repeats=9, dtype="float32"):
+    """GFLOP/s of TensorFlow's n x n matmul in `dtype`, median of `repeats`."""
     import tensorflow as tf
 
-    a, b = tf.random.uniform((n, n)), tf.random.uniform((n, n))
+    a, b = tf.cast(tf.random.uniform((n, n)), dtype), tf.cast(tf.random.uniform((n, n)), dtype)
     tf.matmul(a, b).numpy()
     times = []
     for _ in range(repeats):
@@ -90,12 +96,25 @@ def matmul_peak(n=4096, repeats=9):
     return 2.0 * n**3 / statistics.median(times) / 1e9
 
 
-def keras_gan_rate(cfg):
-    """Median steps/s over the whole epochs after the first of the real training path."""
-    from keras_gan import train_lib
+def float_masks(shape, include_prob, seed):
+    """The dropout masks as they were drawn before `layers.bernoulli_mask`: one uniform float per entry."""
+    import tensorflow as tf
 
-    with tempfile.TemporaryDirectory() as workdir:
-        result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    return tf.random.stateless_uniform(shape, seed) < include_prob
+
+
+def keras_gan_rate(cfg, masks=None):
+    """Median steps/s over the whole epochs after the first of the real training path (with `masks` in place
+    of `layers.bernoulli_mask`, if given)."""
+    from keras_gan import layers, train_lib
+
+    original = layers.bernoulli_mask
+    layers.bernoulli_mask = masks or original
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    finally:
+        layers.bernoulli_mask = original
     rates = [result.steps_per_epoch / s for s in result.epoch_seconds[1:]]
     return statistics.median(rates), rates
 
@@ -228,9 +247,13 @@ def main(argv):
             median, rates = plain_loop_rate(images, cfg, name.endswith("_xla"), FLAGS.plain_steps, FLAGS.windows)
             report(f"plain tf.function loop{', XLA' if name.endswith('_xla') else ''}", "alternating", median, rates)
         else:
-            update = name.removesuffix("_xla")
-            median, rates = keras_gan_rate(dataclasses.replace(cfg, update=update, jit_compile=name.endswith("_xla")))
-            report(f"keras_gan, {update}{', XLA' if name.endswith('_xla') else ''}", update, median, rates)
+            update, xla, bf16, old_masks = name.split("_")[0], "_xla" in name, "_bf16" in name, "_float_masks" in name
+            row_cfg = dataclasses.replace(cfg, update=update, jit_compile=xla,
+                                          mixed_precision="mixed_bfloat16" if bf16 else "none")
+            median, rates = keras_gan_rate(row_cfg, float_masks if old_masks else None)
+            label = (f"keras_gan, {update}{', XLA' if xla else ''}{', bfloat16' if bf16 else ''}"
+                     f"{', float masks' if old_masks else ''}")
+            report(label, update, median, rates)
     if FLAGS.compare_torch:
         python = os.path.expanduser(FLAGS.compare_torch)
         for update, arg in (("alternating", "alt"), ("simultaneous", "simul")):
@@ -242,8 +265,10 @@ def main(argv):
             report(f"PyTorch reference ({arg})", update, torch["median_steps_per_s"], torch.get("rates", []))
     peaks.append(matmul_peak())
     peak = statistics.mean(peaks)
+    bf16_peak = matmul_peak(dtype="bfloat16")
     print(f"\nCPU: {cpu_name()}; float32 matmul peak {peaks[0]:.0f} and {peaks[1]:.0f} GFLOP/s (start, end of the "
-          f"run); limit = GFLOP per step at {peak:.0f} GFLOP/s")
+          f"run); limit = GFLOP per step at {peak:.0f} GFLOP/s (bfloat16 matmul peak {bf16_peak:.0f} GFLOP/s: the "
+          "bfloat16 rows are fractions of the float32 limit)")
     print(f"{'implementation':<42} {'steps/s':>8} {'GFLOP/s':>8} {'of limit':>9}")
     for row in rows:
         row["fraction_of_limit"] = round(row["achieved_GFLOP_per_s"] / peak, 3)
@@ -253,7 +278,8 @@ def main(argv):
         print(f"{'arithmetic limit, ' + update:<42} {peak / (f / 1e9):8.1f} {peak:8.1f} {1.0:9.2f}")
     if FLAGS.output:
         with open(FLAGS.output, "w") as out:
-            json.dump({"cpu": cpu_name(), "peaks": peaks, "flops": flops, "rows": rows}, out, indent=1)
+            json.dump({"cpu": cpu_name(), "peaks": peaks, "bfloat16_peak": bf16_peak, "flops": flops, "rows": rows},
+                      out, indent=1)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ classifier assigns to the intended class (10% is chance).
 import json
 import os
 
+import keras_gan  # noqa: F401  (first: TensorFlow then starts without its start-up noise)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402

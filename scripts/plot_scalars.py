@@ -1,16 +1,15 @@
-"""Plot TensorBoard scalars of one or more runs into a PNG (for the README).
+"""Plot TensorBoard scalars of one or more runs into a PNG (for the README and docs/).
 
-python scripts/plot_scalars.py --runs=runs/table1,runs/mnist_fast --output=docs/curve.png \
+python scripts/plot_scalars.py --runs=runs/table1,runs/table1_seed1 --output=docs/table1_parzen_curve.png \
     --tags=parzen/valid_log_likelihood,parzen/valid_log_likelihood_ema_0.9999
 
-One line per run and tag that the run has.
+One curve per run and tag that the run has, against the step; the legend names the run and the
+generator (G, or the average EMA <decay>). The drawing: keras_gan.figures.scalar_curves.
 """
-
-import os
 
 from absl import app, flags
 
-from keras_gan.summaries import read_scalars
+from keras_gan import figures
 
 flags.DEFINE_list("runs", None, "Run folders.", required=True)
 flags.DEFINE_list("tags", ["parzen/valid_log_likelihood"], "Scalars to plot.")
@@ -23,30 +22,11 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for run in FLAGS.runs:
-        scalars = read_scalars(run, FLAGS.tags)  # an events file cut short: a warning line, its intact points
-        for tag in FLAGS.tags:
-            points = scalars.get(tag)
-            if points:
-                label = os.path.basename(run.rstrip("/")) + ("" if len(FLAGS.tags) == 1 else f": {tag.split('/')[-1]}")
-                ax.plot([p[0] for p in points], [p[2] for p in points], label=label)
-    ax.set_xlabel("step (generator updates)")
-    ax.set_ylabel(FLAGS.ylabel)
-    if FLAGS.ymin is not None:
-        ax.set_ylim(bottom=FLAGS.ymin)
-    ax.set_title(FLAGS.title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
-    fig.savefig(FLAGS.output, dpi=100)
-    print(f"Wrote {FLAGS.output}")
+    ax = figures.scalar_curves(FLAGS.runs, FLAGS.tags, FLAGS.output, FLAGS.ylabel, FLAGS.ymin, FLAGS.title)
+    labels = [line.get_label() for line in ax.get_lines()]
+    if not labels:
+        raise SystemExit(f"error: none of --runs {','.join(FLAGS.runs)} has any of --tags {','.join(FLAGS.tags)}")
+    print(f"Wrote {FLAGS.output} ({', '.join(labels)})")
 
 
 if __name__ == "__main__":

@@ -8,23 +8,29 @@
 #
 #   bash scripts/reproduce_table1.sh [DATA_DIR] [WORKDIR] [extra train flags...]
 #
+# DATA_DIR is a folder with the four MNIST IDX files; without it (or with "")
+# MNIST comes from tensorflow-datasets, which downloads it once. WORKDIR
+# defaults to runs/table1.
+#
 # Writes WORKDIR/parzen.json (the row and its diagnosis) and the selected
 # generator as a SavedModel in WORKDIR/export/table1_generator. About 22 minutes
-# on 2 CPU cores (README, Table 1).
+# on 2 CPU cores (docs/results.md).
 #
 # Resumable: run it again after an interruption. FLAGFILE=flags/mnist.cfg runs
 # the release's settings instead (no average; G's best checkpoint on validation is
 # scored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA_DIR=${1:-../shared/data/mnist}
+DATA_DIR=${1:-}
 WORKDIR=${2:-runs/table1}
 FLAGFILE=${FLAGFILE:-flags/mnist_table1.cfg}
 shift $(( $# > 2 ? 2 : $# ))
+DATA=()
+if [ -n "$DATA_DIR" ]; then DATA=(--data_dir="$DATA_DIR"); fi
 start=$(date +%s)
-python -m keras_gan.train --flagfile="$FLAGFILE" --data_dir="$DATA_DIR" --workdir="$WORKDIR" "$@"
+python -m keras_gan.train --flagfile="$FLAGFILE" ${DATA[@]+"${DATA[@]}"} --workdir="$WORKDIR" "$@"
 echo "Training wall-clock (this invocation): $(( $(date +%s) - start )) s"
 echo "Table 1, the paper's protocol, on the checkpoint and generator the validation monitor chose:"
-python -m keras_gan.evaluate --workdir="$WORKDIR" --data_dir="$DATA_DIR" --checkpoint=best --diagnose
+python -m keras_gan.evaluate --workdir="$WORKDIR" ${DATA[@]+"${DATA[@]}"} --checkpoint=best --diagnose
 # The SavedModel users load: the selected generator (training itself exported the last step's G).
 python -m keras_gan.export --workdir="$WORKDIR" --checkpoint=best --output="$WORKDIR/export/table1_generator"

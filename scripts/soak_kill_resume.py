@@ -35,6 +35,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+import keras_gan  # noqa: F401  (first: TensorFlow then starts without its start-up noise)
+
 flags.DEFINE_integer("cycles", 200, "Kill/resume cycles.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the kill times (a failure can be replayed).")
 flags.DEFINE_float("min_delay", 0.0, "Earliest kill, seconds after training started.")

@@ -3,7 +3,7 @@
 python scripts/time_to_quality.py --workdir=runs/table1 --thresholds=200,223
 
 Reads the run's TensorBoard events (`parzen/valid_log_likelihood*`: the Table 1
-protocol on validation digits, `callbacks.ParzenMonitor`). Time is training
+protocol on validation digits, `callbacks.ValidationMonitor`). Time is training
 wall clock summed over the run's processes (time spent stopped between a
 SIGTERM and a resume is not counted); it includes the monitor's own cost.
 """

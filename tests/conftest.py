@@ -223,6 +223,38 @@ def one_dimensional_gan_fixture():
     return one_dimensional_gan
 
 
+# --- Checkpoint contents -------------------------------------------------------------------------------
+
+
+def state_by_name(gan, averages):
+    """Every weight, momentum, dropout RNG state and average of G of a built `gan`, keyed
+    `<player>/<layer>/<weight>` (a checkpoint lists them by position); `averages` is {decay: model}.
+    tests/fixtures/main_checkpoints/make_fixtures.py writes the same with older code."""
+    values = {}
+    for player, model, optimizer in (("generator", gan.generator, gan.g_optimizer),
+                                     ("discriminator", gan.discriminator, gan.d_optimizer)):
+        for layer in model.layers:
+            for w in layer.weights:
+                values[f"{player}/{layer.name}/{w.name}"] = w.numpy()
+                values[f"{player}_velocity/{layer.name}/{w.name}"] = optimizer.velocities[
+                    optimizer._get_variable_index(w)].numpy()
+            if hasattr(layer, "seed_generator"):
+                values[f"{player}/{layer.name}/rng"] = layer.seed_generator.state.numpy()
+        values[f"{player}/iterations"] = optimizer.iterations.numpy()
+    for decay, average in averages.items():
+        for layer in average.layers:
+            for w in layer.weights:
+                values[f"ema_{decay:g}/{layer.name}/{w.name}"] = w.numpy()
+    values["noise_seed"] = gan.noise_seed.state.numpy()
+    return values
+
+
+@pytest.fixture(name="state_by_name", scope="session")
+def state_by_name_fixture():
+    """`state_by_name(gan)`: every weight, momentum, RNG state and average of G, keyed by layer name."""
+    return lambda gan: state_by_name(gan, dict(zip(gan.averages.decays, gan.averages.models)))
+
+
 # --- Tiny experiments ---------------------------------------------------------------------------------
 
 
@@ -252,6 +284,7 @@ def _tiny_config(mnist_dir):
         parzen_every=1,
         parzen_samples=50,
         parzen_valid=20,
+        monitor_quality=False,  # its classifier's start-up would dominate; test_callbacks.py turns it on
         jit_compile=False,  # XLA's compile time would dominate these seconds-long runs
     )
 

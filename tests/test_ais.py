@@ -17,7 +17,8 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from keras_gan import ais, evaluate, train_lib
+from keras_gan import ais, train_lib
+from keras_gan.evaluation import ais as ais_eval
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENT, DIM, SIGMA = 3, 6, 0.2
@@ -114,7 +115,7 @@ def test_bad_inputs_name_what_was_expected(linear):
         ais.sigmoid_schedule(0)
     with pytest.raises(ais.AISError, match="num_chains must be a positive integer"):
         ais.Sampler(sampler.decode, LATENT, num_chains=0)
-    assert evaluate.DEFAULT_AIS_SIGMAS == ais.DEFAULT_SIGMAS
+    assert ais_eval.DEFAULT_SIGMAS == ais.DEFAULT_SIGMAS
 
 
 def test_the_schedule_is_sigmoid_spaced_from_0_to_1():

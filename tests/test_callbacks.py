@@ -48,3 +48,144 @@ def test_the_loop_hands_each_epoch_its_metrics(tiny_config, tmp_path):
     assert len(seen) == 2
     for logs in seen:
         assert 0.0 < logs["d_fake"] < 1.0 and 0.0 < logs["d_real"] < 1.0 and logs["step"] > 0, logs
+
+
+def test_a_run_with_averages_draws_a_grid_per_generator(tiny_config, tmp_path, read_events):
+    import dataclasses
+
+    from keras_gan import train_lib
+
+    workdir = str(tmp_path / "run")
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0, ema_decays=(0.9, 0.99)),
+                                 workdir, verbose=0)
+    _, strings = read_events(workdir)
+    assert {"samples", "samples/ema_0.9", "samples/ema_0.99"} <= strings
+
+
+def test_a_sample_grid_needs_a_folder_or_a_writer():
+    import pytest
+
+    with pytest.raises(ValueError, match="one of `log_dir` and `writer`"):
+        callbacks.SampleGrid()
+
+
+def test_under_fit_a_signal_saves_the_step_reached_and_stops(tmp_path):
+    import os
+    import signal
+
+    import keras
+    import numpy as np
+
+    from keras_gan.gan import GAN
+    from keras_gan.networks import Discriminator, Generator
+    from keras_gan.optimizers import release_optimizers
+
+    gan = GAN(Generator(image_shape=(4, 4, 1), hidden_units=(8,), hidden_activations=("relu",), seed=0),
+              Discriminator(maxout_units=(8,), num_pieces=2, seed=0), noise_dim=3)
+    gan.compile(*release_optimizers(updates_per_epoch=20))
+    checkpoint = callbacks.checkpointer(gan, str(tmp_path / "run"), verbose=0)
+    before = signal.getsignal(signal.SIGTERM)
+
+    class TermAfterThirdStep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    gan.fit(np.full((200, 4, 4, 1), 0.5, "float32"), batch_size=10, epochs=3, verbose=0,
+            callbacks=[TermAfterThirdStep(), callbacks.StopOnSignal(), checkpoint])
+    assert int(gan.g_optimizer.iterations) == 3  # of 20 in the first epoch
+    assert os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-3.index")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers are put back
+
+
+def test_discriminator_wins_records_the_step_for_sweeps(tmp_path, read_events):
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    callback = callbacks.DiscriminatorWins(threshold=1e-3, patience=2, verbose=0, writer=writer)
+    _epochs(callback, [0.3, 1e-4, 1e-4, 1e-5])
+    writer.flush()
+    scalars, _ = read_events(str(tmp_path))
+    assert scalars["health/discriminator_won_at"] == [(300, 300.0)]
+
+
+# --- The validation monitor with sample quality, selection by FD, early stopping --------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+
+from keras_gan import experiment, train_lib  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def by_fd(tmp_path_factory, make_tiny_config):
+    """Three epochs, the monitor with quality every epoch, an average of G, best/ following the FD."""
+    cfg = make_tiny_config(epochs=3, monitor_quality=True, select_by="fd", ema_decays=(0.9,), d_irange=0.1,
+                           learning_rate=0.5)
+    workdir = str(tmp_path_factory.mktemp("by_fd") / "run")
+    train_lib.train_and_evaluate(cfg, workdir, verbose=0)
+    return cfg, workdir
+
+
+def test_the_monitor_logs_every_quality_metric_for_g_and_each_average(by_fd, read_events):
+    from keras_gan import quality
+
+    scalars, _ = read_events(by_fd[1])
+    for key in quality.KEYS:
+        for suffix in ("", "_ema_0.9"):
+            assert [s for s, _ in scalars[f"quality/valid_{key}{suffix}"]] == [10, 20, 30], (key, suffix)
+    assert all(v > 0 for _, v in scalars["quality/valid_fd"])
+
+
+def test_best_follows_the_lowest_validation_fd_and_best_parzen_the_highest_parzen(by_fd, read_events):
+    _, workdir = by_fd
+    scalars, _ = read_events(workdir)
+    fd = {(s, g): v for g, tag in (("generator", "quality/valid_fd"), ("ema_0.9", "quality/valid_fd_ema_0.9"))
+          for s, v in scalars[tag]}
+    parzen = {(s, g): v for g, tag in (("generator", "parzen/valid_log_likelihood"),
+                                       ("ema_0.9", "parzen/valid_log_likelihood_ema_0.9")) for s, v in scalars[tag]}
+    best = experiment.read_best(workdir)
+    assert best["select_by"] == "fd" and best["score"] == pytest.approx(min(fd.values()), rel=1e-5)
+    assert fd[best["step"], best["generator"]] == min(fd.values())
+    assert best["valid_fd"] == best["score"] and best["valid_log_likelihood"] == pytest.approx(
+        parzen[best["step"], best["generator"]], rel=1e-5)
+    by_parzen, folder = experiment.find_best(workdir, "best_parzen")
+    assert folder == "best_parzen" and by_parzen["score"] == pytest.approx(max(parzen.values()), rel=1e-5)
+    assert experiment.find_checkpoint(workdir, "best_fd") == os.path.join(workdir, "best", best["checkpoint"])
+    assert experiment.find_checkpoint(workdir, "best_parzen").startswith(os.path.join(workdir, "best_parzen"))
+    assert scalars["best/fd_score"][-1][1] == pytest.approx(best["score"], rel=1e-5)  # for the HParams tab
+
+
+def test_resuming_with_another_select_by_is_refused_in_one_line(by_fd, tmp_path):
+    import dataclasses
+    import shutil
+
+    from keras_gan.errors import TrainingError
+
+    cfg, workdir = by_fd
+    copy = str(tmp_path / "run")
+    shutil.copytree(workdir, copy)
+    with pytest.raises(TrainingError, match="holds the validation monitor's fd pick"):
+        train_lib.train_and_evaluate(dataclasses.replace(cfg, select_by="parzen", epochs=4), copy, verbose=0)
+
+
+def test_early_stopping_stops_after_patience_evaluations_without_improvement_and_stays_stopped(make_tiny_config,
+                                                                                              tmp_path, capsys):
+    """With a learning rate of 1e-12, G does not change in float32: the first evaluation is the best, and
+    patience 2 ends the run after epoch 3 of 10. Running it again trains nothing; with patience 0 it trains on
+    to the end."""
+    import dataclasses
+
+    cfg = make_tiny_config(epochs=10, learning_rate=1e-12, early_stop_patience=2)
+    workdir = str(tmp_path / "run")
+    result = train_lib.train_and_evaluate(cfg, workdir, verbose=1)
+    assert result.step == 30 and experiment.read_best(workdir)["epoch"] == 1
+    assert json.load(open(os.path.join(workdir, "status.json"))) == {"state": "early_stopped", "step": 30,
+                                                                         "max_steps": 0}
+    assert "stopping early" in capsys.readouterr().out
+    again = train_lib.train_and_evaluate(cfg, workdir, verbose=1)
+    assert again.step == 30 and "This run stopped early after epoch 3" in capsys.readouterr().out
+    resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, early_stop_patience=0), workdir, verbose=0)
+    assert resumed.step == 100 and experiment.read_status(workdir)["state"] == "finished"

@@ -42,13 +42,16 @@ def test_bad_values_name_the_flag():
 
 
 CHOICE_LISTS = ("DATASETS", "UPDATES", "NOISE_DISTRIBUTIONS", "STRATEGIES", "PREPROCESSING", "GENERATOR_LOSSES",
-                "ARCHITECTURES", "MIXED_PRECISION", "TFD_SPLITS")
+                "MIXED_PRECISION", "TFD_SPLITS")
 
 
 def test_each_choice_list_is_defined_once():
-    """The allowed values live in config.py; the modules that check them
-    import them instead of spelling them out again."""
-    lists = [getattr(config, name) for name in CHOICE_LISTS]
+    """The allowed values live in config.py (the architectures' names in architectures.py's tables); the modules
+    that check them import them instead of spelling them out again."""
+    from keras_gan import architectures
+
+    lists = [getattr(config, name) for name in CHOICE_LISTS] + [tuple(architectures.GENERATORS),
+                                                                tuple(architectures.DISCRIMINATORS)]
     for path in glob.glob(os.path.join(REPO, "keras_gan", "**", "*.py"), recursive=True):
         if path.endswith(os.path.join("keras_gan", "config.py")):
             continue
@@ -62,3 +65,23 @@ def test_generator_losses_match_their_choice_list():
     from keras_gan import losses
 
     assert tuple(losses.GENERATOR_LOSSES) == config.GENERATOR_LOSSES
+
+
+def test_every_setting_is_in_exactly_one_help_group():
+    """`python -m keras_gan.train --help` lists the settings by group: a new field must be given one."""
+    placed = [name for names in config.FLAG_GROUPS.values() for name in names]
+    fields = [f.name for f in dataclasses.fields(config.Config)]
+    assert sorted(set(fields) - set(placed)) == [], "Config fields in no FLAG_GROUPS group"
+    assert sorted(set(placed) - set(fields)) == [], "FLAG_GROUPS names that are not Config fields"
+    assert sorted(placed) == sorted(fields), "a field in two groups"
+
+
+def test_every_list_setting_names_its_element_type():
+    """A tuple field is a comma-separated flag of its annotation's element type (`tuple[int, ...]`)."""
+    import typing
+
+    for f in dataclasses.fields(config.Config):
+        if isinstance(f.default, tuple):
+            assert typing.get_origin(f.type) is tuple and typing.get_args(f.type)[1:] == (...,), f.name
+    cfg = config.Config(g_hidden_units=(8, 4), ema_decays=(0.5,))
+    assert cfg.architecture()["g_hidden_units"] == [8, 4] and "ema_decays" not in cfg.architecture()

@@ -40,7 +40,7 @@ def train_flags(cfg):
             f"--noise_dim={cfg.noise_dim}", f"--log_every={cfg.log_every}", f"--grid_size={cfg.grid_size}",
             f"--parzen_every={cfg.parzen_every}", f"--parzen_samples={cfg.parzen_samples}",
             f"--parzen_valid={cfg.parzen_valid}", "--nojit_compile", f"--keep_every={cfg.keep_every}",
-            f"--keep_checkpoints={cfg.keep_checkpoints}"]
+            f"--keep_checkpoints={cfg.keep_checkpoints}", "--nomonitor_quality"]
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,7 @@ def test_a_checkpoint_that_fails_half_way_leaves_nothing_behind(run):
 def run_state(gan):
     """Every variable a resume restores: both players, both optimizers, G's averages, the noise RNG."""
     return (gan.generator.variables + gan.discriminator.variables + gan.d_optimizer.variables
-            + gan.g_optimizer.variables + [w for a in gan.generator_averages for w in a.weights]
+            + gan.g_optimizer.variables + [w for a in gan.averages.models for w in a.weights]
             + [gan.noise_seed.state])
 
 

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from keras_gan import data, diagnose, evaluate, parzen, train_lib
+from keras_gan import data, diagnose, parzen, train_lib
+from keras_gan.evaluation import parzen as parzen_eval
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -70,7 +71,7 @@ def test_real_images_score_above_noise(run):
 
 def test_evaluate_diagnoses_and_prints_it(run, tmp_path):
     cfg, workdir = run
-    [result] = evaluate.evaluate(dataclasses.replace(cfg), workdir=workdir, num_samples=50, diagnose=True)
+    [result] = parzen_eval.evaluate(dataclasses.replace(cfg), workdir=workdir, num_samples=50, diagnose=True)
     assert result["diagnosis"]["n_samples"] == 50
     assert result["diagnosis"]["generator"]["test_log_likelihood"] == pytest.approx(result["mean"], abs=1e-3)
     out = subprocess.run([sys.executable, "-m", "keras_gan.evaluate", f"--workdir={workdir}", "--num_samples=50",

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from keras_gan import data, experiment, train_lib
+from keras_gan import config, data, experiment, train_lib
 from keras_gan.errors import TrainingError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -139,7 +139,7 @@ def test_load_run_of_best_restores_that_checkpoint(monitored):
     same = experiment.load_run(workdir, os.path.join(workdir, "checkpoints", "kept", f"ckpt-{best['step']}"))
     assert same.step == best["step"]
     assert_weights_equal(weights(run.gan.generator), weights(same.gan.generator))
-    assert_weights_equal(weights(run.gan.generator_averages[0]), weights(same.gan.generator_averages[0]))
+    assert_weights_equal(weights(run.gan.averages.models[0]), weights(same.gan.averages.models[0]))
     other = experiment.load_run(workdir, "20" if best["step"] != 20 else "30")
     assert differ(weights(run.gan.generator), weights(other.gan.generator))
 
@@ -156,7 +156,7 @@ def test_an_average_added_after_training_starts_at_the_restored_g(plain):
     restored = weights(gan.generator)
     assert differ(initial, restored)  # G was restored, not left where it started
     assert_weights_equal(restored, weights(experiment.load_run(workdir).gan.generator))
-    assert_weights_equal(weights(gan.generator_averages[0]), restored)
+    assert_weights_equal(weights(gan.averages.models[0]), restored)
 
 
 def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two_averages):
@@ -169,10 +169,45 @@ def test_an_average_dropped_after_training_leaves_the_other_restored_exactly(two
     experiment.restore(one, path)  # raises nothing for the 0.9 average it leaves unread
     assert both.ema_decays == (0.9, 0.5) and one.ema_decays == (0.5,)
     assert_weights_equal(weights(one.generator), weights(both.generator))
-    assert_weights_equal(weights(one.generator_averages[0]), weights(both.generator_averages[1]))
+    assert_weights_equal(weights(one.averages.models[0]), weights(both.averages.models[1]))
     # The restored average is the trained one: neither a copy of G nor the other average.
-    assert differ(weights(one.generator_averages[0]), weights(one.generator))
-    assert differ(weights(one.generator_averages[0]), weights(both.generator_averages[0]))
+    assert differ(weights(one.averages.models[0]), weights(one.generator))
+    assert differ(weights(one.averages.models[0]), weights(both.averages.models[0]))
+
+
+# --- Checkpoints written before architectures by name (the code of commit 8e6be4d) ---------------------
+
+FIXTURES = os.path.join(REPO, "tests", "fixtures", "main_checkpoints")  # how they were made: make_fixtures.py there
+
+
+@pytest.mark.parametrize("name", ["mlp", "conv"])
+def test_a_checkpoint_of_the_code_before_restores_every_weight_to_its_layer(name, mnist_dir, state_by_name):
+    """The MNIST model with two averages of G, and the conv players (whose D tracks its maxout layers before its
+    convolutions), each trained 2 steps by the code of commit 8e6be4d."""
+    workdir = os.path.join(FIXTURES, name)
+    cfg = dataclasses.replace(config.load_run_config(workdir), data_dir=mnist_dir if name == "mlp" else None)
+    blank = np.zeros((20, 8, 8, 3), np.uint8)
+    gan = experiment.build_gan(cfg, data.load(cfg) if name == "mlp" else data.Splits(blank, blank[:1], blank[:1]))
+    experiment.restore(gan, experiment.find_checkpoint(workdir))
+    found, expected = state_by_name(gan), np.load(os.path.join(FIXTURES, f"{name}.npz"))
+    assert sorted(found) == sorted(expected)
+    for key in expected:
+        np.testing.assert_array_equal(found[key], expected[key], err_msg=key)
+
+
+def test_a_run_of_the_code_before_resumes_as_that_code_went_on(mnist_dir, tmp_path, state_by_name):
+    """One more step from the old checkpoint lands where the code of 8e6be4d went from it (to float32
+    round-off: another CPU may sum in another order; a dropout mask or a momentum restored into the wrong
+    layer would move the weights by far more)."""
+    workdir = tmp_path / "run"
+    shutil.copytree(os.path.join(FIXTURES, "mlp"), workdir)
+    cfg = dataclasses.replace(config.load_run_config(str(workdir)), data_dir=mnist_dir, max_steps=3)
+    assert train_lib.train_and_evaluate(cfg, str(workdir), verbose=0).step == 3
+    found, expected = state_by_name(experiment.load_run(str(workdir)).gan), np.load(
+        os.path.join(FIXTURES, "mlp_step3.npz"))
+    assert sorted(found) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(found[key], expected[key], rtol=1e-5, atol=1e-7, err_msg=key)
 
 
 # --- The folder --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import dataclasses
+import math
 import os
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from keras_gan import parzen, train_lib
+from keras_gan import figures, parzen, train_lib
 from keras_gan.config import Config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,8 +31,8 @@ def run_figure(*args):
     return out.stdout
 
 
-def png_shape(path):
-    return tuple(tf.io.decode_png(open(path, "rb").read()).shape)
+def read_png(path):
+    return tf.io.decode_png(open(path, "rb").read()).numpy()
 
 
 def test_samples_and_interpolation_figures(tiny_config, tmp_path):
@@ -40,12 +41,43 @@ def test_samples_and_interpolation_figures(tiny_config, tmp_path):
                                  verbose=0)
     out = run_figure("samples", f"--workdir={workdir}", "--rows=3", "--cols=4")
     assert "generator at step 10" in out
-    # 3 rows of 4 samples + the nearest training digit, 28-pixel tiles with 1-pixel borders.
-    assert png_shape(os.path.join(workdir, "figures", "samples.png")) == (3 * 29 + 1, 5 * 29 + 1, 1)
+    # 3 rows of 4 samples, a gap, the nearest training digits: 28-pixel tiles with 1-pixel borders, then
+    # upscaled by a whole factor to at least 500 pixels wide.
+    native = (3 * 29 + 1, (4 * 29 + 1) + figures.NEIGHBOUR_GAP + (29 + 1))
+    scale = math.ceil(500 / native[1])
+    png = read_png(os.path.join(workdir, "figures", "samples.png"))
+    assert png.shape == (native[0] * scale, native[1] * scale, 1) and png.shape[1] >= 500
+    gap = png[:, (4 * 29 + 1) * scale: (4 * 29 + 1 + figures.NEIGHBOUR_GAP) * scale]
+    assert (gap == 255).all(), "the nearest training digits are set apart by a white gap"
+    assert len(np.unique(png[: 29 * scale, :29 * scale])) > 2  # a tile holds a digit, not a flat colour
     out = run_figure("interpolation", f"--workdir={workdir}", "--rows=2", "--cols=6", "--checkpoint=best",
-                     "--generator=ema_0.9", f"--output={tmp_path / 'ema.png'}")
+                     "--generator=ema_0.9", f"--output={tmp_path / 'ema.png'}", "--min_width=800")
     assert "ema_0.9 at step 10" in out
-    assert png_shape(str(tmp_path / "ema.png")) == (2 * 29 + 1, 6 * 29 + 1, 1)
+    scale = math.ceil(800 / (6 * 29 + 1))
+    assert read_png(str(tmp_path / "ema.png")).shape == ((2 * 29 + 1) * scale, (6 * 29 + 1) * scale, 1)
+
+
+def test_training_curves_have_labelled_axes_and_a_legend(tmp_path):
+    from keras_gan import summaries
+
+    runs = [str(tmp_path / name) for name in ("seed0", "seed1")]
+    for offset, run in enumerate(runs):
+        writer = tf.summary.create_file_writer(run)
+        for step in (1000, 2000, 3000):
+            summaries.write_scalars(writer, step, {"parzen/valid_log_likelihood": 100.0 + step / 100 + offset,
+                                                   "parzen/valid_log_likelihood_ema_0.9999": 150.0 + offset})
+        writer.close()
+    tags = ["parzen/valid_log_likelihood", "parzen/valid_log_likelihood_ema_0.9999"]
+    output = str(tmp_path / "curve.png")
+    out = subprocess.run([sys.executable, "scripts/plot_scalars.py", f"--runs={','.join(runs)}",
+                          f"--tags={','.join(tags)}", f"--output={output}"], capture_output=True, text=True,
+                         env={**ENV, "PYTHONPATH": REPO}, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "(seed0: G, seed0: EMA 0.9999, seed1: G, seed1: EMA 0.9999)" in out.stdout
+    assert read_png(output).shape[1] >= 500
+    ax = figures.scalar_curves(runs[:1], tags, str(tmp_path / "one.png"), "validation log-likelihood (nats)")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("step (generator updates)", "validation log-likelihood (nats)")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed0: G", "seed0: EMA 0.9999"]
 
 
 def test_figure1_draws_and_reports_theorem1(tmp_path):

@@ -40,7 +40,7 @@ def test_inference_command(tiny_config, tmp_path):
     """E reconstructs G's images far better than the best constant answer
     (their mean image), and the command writes its figure, result and export.
     (On real test images a G as small and short-trained as this one does no
-    better than the mean training image; the README's MNIST run does.)"""
+    better than the mean training image; the MNIST run of docs/extensions.md does.)"""
     workdir = str(tmp_path / "run")
     train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, parzen_every=0, g_irange=0.5,
                                                      ema_decays=(0.5,)), workdir, verbose=0)

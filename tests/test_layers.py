@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_gan.layers import Maxout, ScaledDropout
 
@@ -44,6 +45,27 @@ def test_scaled_dropout_statistics_at_training_time():
     np.testing.assert_allclose(out[kept], 1.25)
     # Each example has its own mask.
     assert (kept[0] != kept[1]).any()
+
+
+@pytest.mark.parametrize("include_prob", [0.5, 0.8, 0.3])
+@pytest.mark.parametrize("shape", [(400, 240), (300, 7, 5, 3), (200, 33)])
+def test_masks_cut_from_random_words_are_independent_fair_draws(include_prob, shape):
+    """The bit-unpacked masks: the mean within 4 standard errors of the (16-bit) probability, no correlation
+    between neighbouring entries (the bits of one word, and the last bit of a word with the next word's first),
+    and every entry of every example used, in any shape."""
+    from keras_gan.layers import bernoulli_mask
+
+    keep = bernoulli_mask(shape, include_prob, tf.constant([3, 4], tf.int64)).numpy()
+    assert keep.shape == shape and keep.dtype == bool
+    p = include_prob if include_prob == 0.5 else round(include_prob * 65536) / 65536
+    flat = keep.reshape(shape[0], -1).astype(np.float64)
+    n = flat.size
+    assert abs(flat.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    for lag in [lag for lag in (1, 2, 16, 31, 32, 33) if lag < flat.shape[1]]:
+        a, b = flat[:, :-lag].ravel(), flat[:, lag:].ravel()
+        assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(len(a)), lag
+    assert abs(np.corrcoef(flat[:-1].ravel(), flat[1:].ravel())[0, 1]) < 4 / np.sqrt(n)  # example to example
+    assert 0 < flat[:, -1].mean() < 1  # the last entries (a word's padding is cut off, not the data)
 
 
 def test_scaled_dropout_is_identity_at_inference():
@@ -105,3 +127,32 @@ def test_sparse_init_has_k_nonzero_weights_per_unit():
 
     w = SparseInit(5, seed=0)((40, 7)).numpy()
     assert ((w != 0).sum(axis=0) == 5).all()
+
+
+def test_instance_noise_adds_gaussian_noise_at_training_time_only():
+    from keras_gan.layers import InstanceNoise
+
+    layer = InstanceNoise(0.1, seed=1)
+    x = np.full((500, 40), 0.3, "float32")
+    noisy = layer(x, training=True).numpy() - 0.3
+    assert abs(noisy.mean()) < 4 * 0.1 / np.sqrt(noisy.size) and noisy.std() == pytest.approx(0.1, rel=0.02)
+    assert not np.allclose(noisy[0], noisy[1])  # each example its own noise
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    np.testing.assert_array_equal(InstanceNoise(0.0)(x, training=True).numpy(), x)
+    with pytest.raises(ValueError, match="Received: stddev=-1"):
+        InstanceNoise(-1.0)
+    assert InstanceNoise.from_config(layer.get_config()).stddev == 0.1
+
+
+def test_d_with_input_noise_sees_noisy_images_and_keeps_the_variables_of_one_without():
+    from keras_gan.networks import Discriminator
+
+    plain, noisy = Discriminator((8,), 2, seed=0), Discriminator((8,), 2, seed=0, input_noise=0.5)
+    x = np.full((4, 4, 4, 1), 0.5, "float32")
+    plain(x), noisy(x)
+    assert [w.path.split("/", 1)[1] for w in plain.weights] == [w.path.split("/", 1)[1] for w in noisy.weights
+                                                                if "noise" not in w.path]
+    np.testing.assert_allclose(plain(x).numpy(), noisy(x).numpy())  # no noise at inference
+    for layer in noisy.dropouts:
+        layer.include_prob, layer.scale = 1.0, 1.0
+    assert not np.allclose(noisy(x, training=True).numpy(), noisy(x, training=True).numpy())

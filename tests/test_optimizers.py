@@ -85,3 +85,35 @@ def test_the_mnist_experiments_optimizers_follow_the_release_schedules(name, ste
     momentum = 0.5 + 0.2 * np.clip((epoch - 1) / 249, 0.0, 1.0)
     assert float(optimizer.learning_rate) == pytest.approx(learning_rate, rel=1e-6)
     assert float(optimizer.momentum) == pytest.approx(momentum, rel=1e-6)
+
+
+@pytest.mark.parametrize("players,d_warm,g_warm", [("both", True, True), ("discriminator", True, False),
+                                                    ("generator", False, True)])
+def test_a_warm_up_ramps_the_chosen_players_rate_linearly_then_leaves_the_release_schedule(players, d_warm, g_warm):
+    cfg = Config(warmup_updates=1000, warmup_players=players)
+    for name, warm in (("d_optimizer", d_warm), ("g_optimizer", g_warm)):
+        optimizer = experiment.make_optimizer(cfg, 500, name)
+        for step in (0, 499, 999, 1000, 5000):
+            optimizer.iterations.assign(step)
+            release = 0.1 / np.float64(1.000004) ** step
+            expected = release * min(1.0, (step + 1) / 1000) if warm else release
+            assert float(optimizer.learning_rate) == pytest.approx(expected, rel=1e-5), (name, step)
+    assert ExponentialDecayWithFloor(0.1, 1.0, 0.0, warmup_updates=10).get_config()["warmup_updates"] == 10
+
+
+def test_release_optimizers_are_the_mnist_experiments():
+    """The Python API's pair is what `python -m keras_gan.train --flagfile=flags/mnist.cfg` builds."""
+    from keras_gan.optimizers import release_optimizers
+
+    pairs = zip(release_optimizers(updates_per_epoch=500),
+                (experiment.make_optimizer(Config(), 500, name) for name in ("d_optimizer", "g_optimizer")))
+    for mine, theirs in pairs:
+        assert mine.name == theirs.name
+        for step in (0, 499, 500, 125_000, 10**7):
+            mine.iterations.assign(step)
+            theirs.iterations.assign(step)
+            assert float(mine.learning_rate) == pytest.approx(float(theirs.learning_rate), rel=1e-6)
+            assert float(mine.momentum) == pytest.approx(float(theirs.momentum), rel=1e-6)
+    _, g = release_optimizers(updates_per_epoch=500, k_steps=5)
+    g.iterations.assign(100)  # G's 100th update ends its first epoch when D makes 5 for each
+    assert float(g.momentum) == pytest.approx(0.5 + 0.2 / 249)

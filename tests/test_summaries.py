@@ -1,6 +1,7 @@
 """keras_gan.summaries: the grid TensorBoard shows and the scalars read back."""
 
 import numpy as np
+import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
@@ -39,3 +40,30 @@ def test_read_scalars_counts_training_time_only(tmp_path):
     # The first process spans 100 s; the second's times are 100 s plus its own elapsed time.
     np.testing.assert_allclose(np.array(points["loss"], float), [[100, 50, 0.5], [200, 130, 0.3], [300, 160, 0.2]],
                                rtol=1e-6)
+
+
+def test_a_run_records_its_settings_for_the_hparams_tab(tiny_config, tmp_path):
+    """A new run writes TensorBoard's HParams session record with every setting (lists as comma-joined text)."""
+    import dataclasses
+
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import metadata
+
+    from keras_gan import train_lib
+
+    workdir = tmp_path / "seed=3"
+    train_lib.train_and_evaluate(dataclasses.replace(tiny_config, epochs=1, seed=3), str(workdir), verbose=0)
+    sessions = []
+    for path in workdir.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == metadata.PLUGIN_NAME:
+                    data = metadata.parse_session_start_info_plugin_data(value.metadata.plugin_data.content) \
+                        if value.tag == metadata.SESSION_START_INFO_TAG else None
+                    if data is not None:
+                        sessions.append(data)
+    [session] = sessions
+    assert session.group_name == "seed=3"
+    assert session.hparams["seed"].number_value == 3 and session.hparams["update"].string_value == "alternating"
+    assert session.hparams["g_hidden_units"].string_value == "32,32"
+    assert session.hparams["learning_rate"].number_value == pytest.approx(0.1)

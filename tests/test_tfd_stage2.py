@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import cli, data, evaluate, experiment, train_lib
+from keras_gan import cli, data, experiment, train_lib
+from keras_gan.evaluation import parzen as parzen_eval
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The experiment files' noise (gaussian, 100), activations, biases, norms, learning rate and momentum; narrow layers.
@@ -131,9 +132,9 @@ def test_stage2_run_folder_exports_logs_and_scores_the_grown_generator(stage2, r
     np.testing.assert_allclose(exported, run.gan.generate(noise).numpy(), atol=1e-6)
     scalars, strings = read_events(stage2.workdir)
     assert [step for step, _ in scalars["d_loss"]] == [1, 2] and "samples" in strings
-    [result] = evaluate.evaluate(stage2.cfg, workdir=stage2.workdir, num_samples=20, valid_images=0, folds=range(5))
+    [result] = parzen_eval.evaluate(stage2.cfg, workdir=stage2.workdir, num_samples=20, valid_images=0, folds=range(5))
     assert len(result["per_fold"]) == 5 and np.isfinite(result["mean"]) and result["se"] > 0
-    assert "2057 +- 26" in evaluate.table1_rows(result)[1] and "folds 0,1,2,3,4" in evaluate.table1_rows(result)[2]
+    assert "2057 +- 26" in parzen_eval.lines([result])[1] and "folds 0,1,2,3,4" in parzen_eval.lines([result])[2]
 
 
 def copy_config_only(stage1, tmp_path):

@@ -4,6 +4,8 @@ import dataclasses
 import glob
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -52,7 +54,7 @@ def run_state(gan):
     slots and counters, G's averages and every RNG state."""
     return [(v.path, v.numpy()) for v in (
         gan.generator.variables + gan.discriminator.variables + gan.d_optimizer.variables
-        + gan.g_optimizer.variables + [w for a in gan.generator_averages for w in a.weights]
+        + gan.g_optimizer.variables + [w for a in gan.averages.models for w in a.weights]
         + [gan.noise_seed.state])]
 
 
@@ -102,14 +104,44 @@ def test_cli_trains_from_a_flagfile(mnist_dir, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Exported the generator" in out.stdout
     assert os.path.isdir(tmp_path / "run" / "export" / "generator")
+    # A quiet start: none of TensorFlow's start-up lines (keras_gan/startup_logs.py).
+    assert "cuInit" not in out.stderr and "InitializeLog" not in out.stderr, out.stderr
+    assert not re.search(r"^[IWEF]\d{4} ", out.stderr, re.M), out.stderr
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["learning_rate"] == 0.1 and config["lr_decay_factor"] == 1.000004 and config["d_input_scale"] == 1.25
+
+
+def test_without_workdir_the_run_goes_to_runs_dataset(mnist_dir, tmp_path):
+    """In the current folder (here a copy of flags/, never the repository's runs/)."""
+    shutil.copytree(os.path.join(REPO, "flags"), tmp_path / "flags")
+    env = {**os.environ, "PYTHONPATH": REPO}
+    out = subprocess.run([sys.executable, "-m", "keras_gan.train", "--flagfile=flags/mnist.cfg",
+                          f"--data_dir={mnist_dir}", "--max_steps=10", "--g_hidden_units=16,16",
+                          "--d_maxout_units=8,8", "--batch_size=20", "--parzen_every=0", "--nojit_compile"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Run folder: runs/mnist (--workdir not given)" in out.stdout
+    assert os.path.exists(tmp_path / "runs" / "mnist" / "checkpoints" / "ckpt-10.index")
+
+
+def test_the_reproduction_without_a_data_folder_takes_the_tfds_path(tmp_path):
+    """No network is used: tensorflow-datasets' data_dir is a file, so tfds fails before it could download."""
+    for folder in ("scripts", "flags"):
+        shutil.copytree(os.path.join(REPO, folder), tmp_path / folder)
+    (tmp_path / "not_a_folder").write_text("")
+    env = {**os.environ, "PYTHONPATH": REPO, "TFDS_DATA_DIR": str(tmp_path / "not_a_folder")}
+    out = subprocess.run(["bash", str(tmp_path / "scripts" / "reproduce_table1.sh")], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines()[-1].startswith("error: tensorflow-datasets could not load mnist"), out.stderr
+    assert "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize("flag,message", [
     ("--batch_size=0", "batch_size"),
     ("--k_steps=0", "k_steps"),
     ("--noise=cauchy", "noise"),
+    ("--g_architecture=dcgan", "--g_architecture must be one of mlp, conv; got 'dcgan'"),
     ("--update=simultaneous --k_steps=2", "--update=simultaneous needs --k_steps=1"),
     ("--flagfile=flags/no_such.cfg", "no_such.cfg"),
 ])

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import evaluate, train_lib
+from keras_gan import train_lib
 from keras_gan.config import Config
 from keras_gan.errors import TrainingError
+from keras_gan.evaluation import parzen as parzen_eval
 
 TINY = dict(batch_size=10, epochs=1, g_hidden_units=(16, 16), d_maxout_units=(8, 8), d_num_pieces=2,
             noise_dim=4, log_every=2, grid_size=2, parzen_every=0)
@@ -43,7 +44,7 @@ def test_tfd_trains_exports_and_scores_every_fold(tmp_path, write_tfd, reference
     workdir = str(tmp_path / "run")
     assert train_lib.train_and_evaluate(cfg, workdir, verbose=0).step == 2  # 20 unlabeled images, batch 10
     assert export_shape(workdir) == (2, 48, 48, 1)
-    [result] = evaluate.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
+    [result] = parzen_eval.evaluate(cfg, workdir=workdir, num_samples=20, valid_images=0, folds=range(5))
     samples = experiment.load_run(workdir).gan.sample(20, seed=0).numpy().reshape(20, -1).astype(np.float64)
     mat = scipy.io.loadmat(str(tmp_path / "TFD_48x48.mat"))
     images = mat["images"].reshape(60, -1) / 255.0
@@ -57,7 +58,7 @@ def test_tfd_trains_exports_and_scores_every_fold(tmp_path, write_tfd, reference
     assert np.std(means) > 0  # the folds differ, so the standard error is checked too
     assert result["mean"] == pytest.approx(np.mean(means), rel=1e-4)
     assert result["se"] == pytest.approx(np.std(means) / np.sqrt(5), rel=1e-3)
-    assert "TFD" in evaluate.table1_rows(result)[-1] and "2057 +- 26" in evaluate.table1_rows(result)[1]
+    assert "TFD" in parzen_eval.lines([result])[-1] and "2057 +- 26" in parzen_eval.lines([result])[1]
 
 
 @pytest.mark.parametrize("extra", [dict(preprocess="gcn", g_output_activation="linear"), TINY_CONV])

@@ -80,8 +80,6 @@ def _read_split(root, image_size, channels):
 def load_folder(data_dir, image_size=32, channels=3):
     if not os.path.isdir(data_dir):
         raise DataError(f"--data_dir {data_dir}: no such folder")
-    if channels not in (1, 3):
-        raise DataError(f"--channels must be 1 or 3; got {channels}")
     train_root, test_root = os.path.join(data_dir, "train"), os.path.join(data_dir, "test")
     if os.path.isdir(train_root) and os.path.isdir(test_root):
         train, train_labels = _read_split(train_root, image_size, channels)

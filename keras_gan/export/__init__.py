@@ -5,9 +5,10 @@
     int(loaded.noise_dim), loaded.image_shape.numpy(), int(loaded.num_classes)
     images = loaded.sample(16)           # or loaded.sample(16, seed) for a fixed draw
 
-`python -m keras_gan.export --workdir=DIR` writes it from a run's latest
-checkpoint. The folder is written beside its final name and renamed into
-place, so a reader never sees a half-written export.
+`python -m keras_gan.export --workdir=DIR` (`__main__.py`) writes it from a
+run's latest checkpoint through `export_run`. The folder is written beside
+its final name and renamed into place, so a reader never sees a half-written
+export.
 """
 
 import os
@@ -15,12 +16,14 @@ import shutil
 
 import tensorflow as tf
 
+from keras_gan import experiment
+
 
 class _GeneratorModule(tf.Module):
     def __init__(self, gan, average=None):
         super().__init__(name="generator")
         # Only the exported generator is tracked: tracking the whole GAN would make the SavedModel trace D as well.
-        self.generator = gan.generator_for(average)
+        self.generator = gan.averages.model(average)
         self._variables = list(self.generator.variables)
         # Metadata as variables: plain tensors are not saved with a tf.Module.
         self.noise_dim = tf.Variable(gan.noise_dim, trainable=False, name="noise_dim")
@@ -107,35 +110,21 @@ def save_atomically(module, path, signatures):
     return path
 
 
-def main(argv):
-    from absl import flags
+def export_run(workdir, checkpoint="latest", generator=None, output=None):
+    """Writes one generator of a run folder's checkpoint as a SavedModel (`export_generator`).
 
-    from keras_gan import cli, experiment
+    Args:
+        workdir: The run folder.
+        checkpoint: Which of its checkpoints (`experiment.find_checkpoint`).
+        generator: "generator" (G) or "ema_<decay>" (one of its averages);
+            default: the validation monitor's pick for a best checkpoint, else G.
+        output: The SavedModel's folder (default `<workdir>/export/generator`).
 
-    del argv
-    cli.quiet_logs()
-    FLAGS = flags.FLAGS
-
-    def export():
-        run = experiment.load_run(FLAGS.workdir, FLAGS.checkpoint)
-        name = FLAGS.generator or experiment.default_generator(FLAGS.workdir, FLAGS.checkpoint)
-        out = export_generator(run.gan, FLAGS.output or os.path.join(FLAGS.workdir, "export", "generator"),
-                               experiment.average_decay(run.gan, name))
-        print(f"Exported {name} at step {run.step} ({run.checkpoint}) to {out}")
-
-    cli.run_reporting_errors(export)
-
-
-def run():
-    from absl import app, flags
-
-    from keras_gan import cli
-
-    flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
-    flags.DEFINE_string("output", None, "Where to write the SavedModel (default <workdir>/export/generator).")
-    cli.define_generator_flags()
-    app.run(main)
-
-
-if __name__ == "__main__":
-    run()
+    Returns:
+        (the generator's name, the `experiment.Run` it came from, the SavedModel's path).
+    """
+    run = experiment.load_run(workdir, checkpoint)
+    name = generator or experiment.default_generator(workdir, checkpoint)
+    path = export_generator(run.gan, output or os.path.join(workdir, "export", "generator"),
+                            run.gan.averages.decay(name))
+    return name, run, path

@@ -1,0 +1,100 @@
+"""keras_gan.sweep: seeds and grids, the D-won rule, the table, and a real sweep killed and resumed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from keras_gan import sweep_lib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def test_seeds_grid_and_run_names():
+    assert sweep_lib.parse_seeds("0-3,7,2") == [0, 1, 2, 3, 7]
+    for bad in ("", "a", "3-1", "1-x"):
+        with pytest.raises(sweep_lib.SweepError, match="--seeds"):
+            sweep_lib.parse_seeds(bad)
+    grid = sweep_lib.parse_grid(["update=simultaneous,alternating", "ema_decays=0.999|0.999,0.9999"])
+    assert grid == [("update", ["simultaneous", "alternating"]), ("ema_decays", ["0.999", "0.999,0.9999"])]
+    names = [name for name, _ in sweep_lib.run_names([0, 1], grid[:1])]
+    assert names == ["update=simultaneous,seed=0", "update=simultaneous,seed=1", "update=alternating,seed=0",
+                     "update=alternating,seed=1"]
+    assert sweep_lib.run_names([4], [])[0] == ("seed=4", {"seed": "4"})
+    for bad in ("update", "seed=1,2", "=x"):
+        with pytest.raises(sweep_lib.SweepError, match="--grid"):
+            sweep_lib.parse_grid([bad])
+
+
+def test_discriminator_won_at_needs_three_epoch_ends_in_a_row():
+    spe = 100
+    # Logged every 50 steps; only epoch ends (multiples of 100) count, as DiscriminatorWins sees them.
+    low_then_recovered = [(50, 1e-5), (100, 1e-4), (200, 1e-4), (250, 0.5), (300, 0.2), (400, 1e-4)]
+    assert sweep_lib.discriminator_won_at(low_then_recovered, spe) is None
+    won = [(100, 0.3), (200, 1e-4), (300, 1e-5), (350, 0.9), (400, 1e-6), (500, 1e-6)]
+    assert sweep_lib.discriminator_won_at(won, spe) == 400
+
+
+def test_the_summary_counts_seeds_at_or_above_the_target():
+    def row(seed, test, won=None):
+        return {"run": f"update=alternating,seed={seed}", "step": 100, "state": "finished",
+                "discriminator_won_at": won, "valid_best_parzen": None, "valid_best_fd": None,
+                "test_of_best_fd": {"parzen": test, "fd": 1.0, "precision": 0.5, "recall": 0.5}}
+
+    text = sweep_lib.markdown([row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)], target=223)
+    assert "update=alternating: D won in 1 of 3 runs; picks by fd: 2 of 3 seeds >= 223 (test Parzen median " \
+           "223.0, lowest 100.0, highest 230.0)" in text
+
+
+def _flagfile(tmp_path, mnist_dir):
+    path = tmp_path / "tiny.cfg"
+    path.write_text("\n".join([
+        "--dataset=mnist", f"--data_dir={mnist_dir}", "--batch_size=20", "--epochs=2", "--g_hidden_units=16,16",
+        "--d_maxout_units=8,8", "--d_num_pieces=2", "--noise_dim=8", "--log_every=5", "--grid_size=2",
+        "--parzen_every=1", "--parzen_samples=50", "--parzen_valid=20", "--nomonitor_quality", "--nojit_compile"]))
+    return str(path)
+
+
+def _sweep(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "keras_gan.sweep", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=REPO, env=ENV, **kwargs)
+
+
+def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist_dir):
+    experiment_file, sweep_dir = _flagfile(tmp_path, mnist_dir), str(tmp_path / "sweep")
+    args = [f"--experiment={experiment_file}", "--seeds=0-1", f"--sweep_dir={sweep_dir}"]
+    screen = _sweep(*args, "--until_updates=10")
+    out, _ = screen.communicate(timeout=600)
+    assert screen.returncode == 0, out[-3000:]
+    rows = json.load(open(os.path.join(sweep_dir, "sweep.json")))
+    assert [(r["run"], r["step"], r["state"]) for r in rows] == [("seed=0", 10, "finished"), ("seed=1", 10, "finished")]
+    assert all(r["valid_best_parzen"]["step"] == 10 for r in rows)
+
+    full = _sweep(*args, start_new_session=True)  # to the end (20 updates); killed while seed=1 trains
+    log1 = os.path.join(sweep_dir, "seed=1.log")
+    deadline = time.time() + 600
+    while not (os.path.exists(log1) and "Resuming from" in open(log1).read()):
+        assert time.time() < deadline and full.poll() is None, full.stdout.read()[-3000:] if full.poll() else ""
+        time.sleep(0.2)
+    os.killpg(full.pid, signal.SIGKILL)
+    full.wait()
+    assert json.load(open(os.path.join(sweep_dir, "seed=0", "status.json")))["step"] == 20
+
+    again = _sweep(*args)
+    out, _ = again.communicate(timeout=600)
+    assert again.returncode == 0, out[-3000:]
+    assert "seed=0: done, not trained again" in out and "seed=1: training" in out
+    rows = json.load(open(os.path.join(sweep_dir, "sweep.json")))
+    assert [(r["run"], r["step"], r["state"]) for r in rows] == [("seed=0", 20, "finished"), ("seed=1", 20, "finished")]
+    assert "| seed=1 | 20 | finished |" in open(os.path.join(sweep_dir, "sweep.md")).read()
+
+
+def test_bad_sweep_settings_are_one_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "keras_gan.sweep", "--experiment=nope.cfg",
+                          f"--sweep_dir={tmp_path}"], capture_output=True, text=True, cwd=REPO, env=ENV)
+    assert out.returncode == 1 and out.stderr.strip() == "error: --experiment must be a flagfile; got 'nope.cfg'"
