@@ -244,6 +244,85 @@ def _stderr_of(fn):
     return buffer.getvalue().splitlines()
 
 
+# --- best_<score>/: the other selection score's pick, damaged or beside a damaged name --------------------------
+
+
+def _with_best_fd(workdir):
+    """A best_fd/ beside best/, as a run with the quality monitor and --select_by=parzen keeps it: a copy of
+    best/ (ckpt-20) with best.json saying it is the FD pick (without the classifier's start-up)."""
+    import json
+
+    folder = os.path.join(workdir, "best_fd")
+    shutil.copytree(os.path.join(workdir, "best"), folder)
+    path = os.path.join(folder, "best.json")
+    best = {**json.load(open(path)), "select_by": "fd", "score": 50.0, "valid_fd": 50.0}
+    experiment.write_json(path, best)
+    return folder
+
+
+def _picks(parzen, fd):
+    """The monitor's `logs["monitor"]`: G is the pick of both scores, with these values."""
+    pick = {"generator": "generator", "parzen": parzen, "sigma": 0.2, "fd": fd}
+    return {"parzen": {**pick, "score": parzen}, "fd": {**pick, "score": fd}}
+
+
+def test_a_damaged_best_of_the_other_score_is_left_as_it_is_and_best_is_kept_on(run):
+    """best_fd/best.json cut short: one warning naming it; best/ still follows the Parzen score, and best_fd/
+    keeps every byte while the run follows the FD in memory only."""
+    cfg, workdir = run
+    folder = _with_best_fd(workdir)
+    damage(os.path.join(folder, "best.json"), "truncated")
+    gan, checkpointer = _checkpointer(cfg, workdir)
+    err = _stderr_of(lambda: checkpointer.restore_latest(gan))
+    assert len(err) == 1 and err[0].startswith(f"warning: {folder}/best.json is damaged (not JSON"), err
+    assert "best_fd/ is left as it is and this run does not update it" in err[0], err
+    assert checkpointer.keep_best and checkpointer.left_alone == {"fd"}
+    before = snapshot(folder)
+    checkpointer.set_model(gan)
+    logs = {"monitor": _picks(parzen=1e6, fd=0.5)}
+    checkpointer.on_epoch_end(2, logs)
+    best = experiment.read_best(workdir)
+    assert (best["step"], best["score"], best["select_by"]) == (30, 1e6, "parzen")
+    assert experiment.checkpoint_damage(os.path.join(workdir, "best", best["checkpoint"])) is None
+    assert snapshot(folder) == before
+    assert checkpointer.best["fd"]["score"] == 0.5 and logs["best_epoch"] == 3
+    with pytest.raises(RunFolderError, match=re.escape(f"{folder}/best.json is damaged (not JSON")):
+        experiment.find_checkpoint(workdir, "best_fd")
+
+
+def test_a_new_pick_of_the_other_score_writes_over_no_damaged_name(run):
+    """best_fd/ is intact (its best.json names ckpt-20) but also holds a damaged ckpt-30 it does not name: the
+    FD pick of step 30 is written as ckpt.1-30, and the damaged files keep their bytes."""
+    cfg, workdir = run
+    folder = _with_best_fd(workdir)
+    for suffix in (DATA, ".index"):
+        shutil.copy(ckpt(workdir, "ckpt-30") + suffix, os.path.join(folder, "ckpt-30" + suffix))
+    damage(os.path.join(folder, "ckpt-30") + DATA, "truncated")
+    stray = {f: h for f, h in snapshot(folder).items() if f.startswith("ckpt-30")}
+    gan, checkpointer = _checkpointer(cfg, workdir)
+    assert _stderr_of(lambda: checkpointer.restore_latest(gan)) == []
+    assert checkpointer.left_alone == set() and checkpointer.best["fd"]["score"] == 50.0
+    checkpointer.set_model(gan)
+    checkpointer.on_epoch_end(2, {"monitor": _picks(parzen=-1e6, fd=0.5)})  # FD better, Parzen not
+    best = experiment.read_best(workdir, "fd", "parzen")
+    assert (best["step"], best["checkpoint"], best["score"]) == (30, "ckpt.1-30", 0.5)
+    assert experiment.checkpoint_damage(os.path.join(folder, "ckpt.1-30")) is None
+    assert {f: h for f, h in snapshot(folder).items() if f.startswith("ckpt-30")} == stray
+    assert experiment.find_checkpoint(workdir, "best_fd") == os.path.join(folder, "ckpt.1-30")
+    assert experiment.read_best(workdir)["step"] == 20  # best/ kept its pick
+
+
+def test_a_damaged_best_does_not_hide_the_other_scores_pick(run):
+    _, workdir = run
+    folder = _with_best_fd(workdir)
+    damage(os.path.join(workdir, "best", "best.json"), "garbled")
+    assert experiment.find_checkpoint(workdir, "best_fd") == os.path.join(folder, "ckpt-20")
+    assert experiment.default_generator(workdir, "best_fd") == "generator"
+    with pytest.raises(RunFolderError, match=r"best/best\.json is damaged \(not JSON"):
+        experiment.find_checkpoint(workdir, "best")
+    assert experiment.best_damage(workdir, "best_fd") is None
+
+
 # --- The commands that read a run ----------------------------------------------------------------------
 
 
