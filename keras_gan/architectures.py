@@ -20,7 +20,8 @@ def mlp_generator(config, image_shape):
 def conv_generator(config, image_shape):
     """Dense layers, reshape to g_conv_shape, then a transposed convolution to the image (the CIFAR-10 conv model)."""
     return networks.ConvGenerator(conv_shape=config.g_conv_shape, conv_kernel=config.g_conv_kernel,
-                                  conv_stride=config.g_conv_stride, **_generator_settings(config, image_shape))
+                                  conv_stride=config.g_conv_stride, conv_untied_bias=config.g_conv_untied_bias,
+                                  **_generator_settings(config, image_shape))
 
 
 def mlp_discriminator(config, image_shape):
@@ -33,6 +34,7 @@ def conv_discriminator(config, image_shape):
     return networks.ConvDiscriminator(conv_channels=config.d_conv_channels, conv_pieces=config.d_conv_pieces,
                                       conv_kernels=config.d_conv_kernels, conv_pads=config.d_conv_pads,
                                       pool_sizes=config.d_conv_pool_sizes, pool_strides=config.d_conv_pool_strides,
+                                      pool_ceil=config.d_conv_pool_ceil,
                                       **_discriminator_settings(config))
 
 

@@ -123,6 +123,10 @@ class Config:
                                 architecture=True)
     g_conv_stride: int = _field(3, "conv generator: stride of the transposed convolution.", lower=1,
                                 architecture=True)
+    g_conv_untied_bias: bool = _field(
+        False, "conv generator: a bias for every output pixel and channel, as the release's Deconv (tied_b: 0), "
+        "instead of one per channel. Off for runs made before it existed.", architecture=True,
+    )
     g_output_sparse_init: int = _field(
         0, "If > 0, the output layer starts with this many N(0, 1) nonzero weights per unit (the TFD release).", lower=0
     )
@@ -166,6 +170,11 @@ class Config:
     d_conv_pool_sizes: tuple[int, ...] = _field((4, 4, 2), "conv discriminator: max-pool size after each convolution.")
     d_conv_pool_strides: tuple[int, ...] = _field((2, 2, 2),
                                                   "conv discriminator: max-pool stride after each convolution.")
+    d_conv_pool_ceil: bool = _field(
+        False, "conv discriminator: pooled maps round their size up, as the release's cuda-convnet pooling does "
+        "(CIFAR-10: 16, 7, 5 and 4,800 inputs to the maxout layer; Keras' pooling rounds down: 15, 6, 4 and 3,072). "
+        "Off for runs made before it existed.", architecture=True,
+    )
     d_maxout_units: tuple[int, ...] = _field((240, 240), "Discriminator maxout layer widths.", architecture=True)
     d_num_pieces: int = _field(5, "Linear pieces per maxout unit.", lower=1, architecture=True)
     d_irange: float = _field(0.005, "Discriminator weights start uniform in [-irange, irange].", lower=0.0)
@@ -374,13 +383,15 @@ FLAG_GROUPS = {
     "The generator G (and averages of its weights)": (
         "g_architecture", "g_hidden_units", "g_hidden_activations", "g_hidden_biases", "g_output_activation",
         "g_irange", "g_output_irange", "g_output_sparse_init", "g_max_col_norm", "g_bias_from_marginals",
-        "g_conv_shape", "g_conv_kernel", "g_conv_stride", "g_added_units", "g_added_activations", "g_added_biases",
+        "g_conv_shape", "g_conv_kernel", "g_conv_stride", "g_conv_untied_bias", "g_added_units", "g_added_activations",
+        "g_added_biases",
         "init_generator_from", "ema_decays",
     ),
     "The discriminator D": (
         "d_architecture", "d_maxout_units", "d_num_pieces", "d_irange", "d_max_col_norm", "d_input_include_prob",
         "d_input_scale", "d_hidden_include_prob", "d_hidden_scale", "d_conv_channels", "d_conv_pieces",
-        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides", "d_input_noise",
+        "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides", "d_conv_pool_ceil",
+        "d_input_noise",
     ),
     "The game (Algorithm 1)": (
         "update", "k_steps", "batch_size", "generator_loss", "noise", "noise_dim", "conditional",

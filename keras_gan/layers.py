@@ -322,6 +322,89 @@ class MaxoutConv2D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+class CeilMaxPooling2D(keras.layers.Layer):
+    """Max pooling whose output size rounds up, as cuda-convnet's pooling in
+    the release's CIFAR-10 discriminator does (pylearn2's `max_pool_c01b`:
+    `ceil((size - pool_size) / strides) + 1` outputs per side, "fine for a
+    pooling square to fall off the boundary"); Keras' "valid" pooling rounds
+    down. The bottom and right edges are padded with -inf, so a window that
+    falls off the image takes the maximum of the pixels it covers.
+
+    Args:
+        pool_size: Positive integer, the square window's side.
+        strides: Positive integer, the step between windows.
+
+    Input shape:
+        `(batch_size, height, width, channels)`, `height, width >= pool_size`.
+
+    Output shape:
+        `(batch_size, ceil((height - pool_size) / strides) + 1, ..., channels)`.
+    """
+
+    def __init__(self, pool_size, strides, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("pool_size", pool_size), ("strides", strides)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
+        self.pool_size, self.strides = pool_size, strides
+        self.pool = keras.layers.MaxPooling2D(pool_size, strides, padding="valid")
+
+    def _out(self, d):
+        return None if d is None else -(-(d - self.pool_size) // self.strides) + 1
+
+    def _pad(self, d):
+        return (self._out(d) - 1) * self.strides + self.pool_size - d
+
+    def call(self, inputs):
+        h, w = inputs.shape[1], inputs.shape[2]
+        if h < self.pool_size or w < self.pool_size:
+            raise ValueError(f"CeilMaxPooling2D needs maps of at least {self.pool_size} x {self.pool_size}; "
+                             f"got {h} x {w}")
+        pad = [[0, 0], [0, self._pad(h)], [0, self._pad(w)], [0, 0]]
+        return self.pool(ops.pad(inputs, pad, constant_values=float("-inf")) if any(p for _, p in pad) else inputs)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, self._out(h), self._out(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class UntiedBias(keras.layers.Layer):
+    """A bias of its own for every output value (every pixel of every
+    channel), as the release's `Deconv` output layer has (`tied_b: 0`), where
+    a Keras convolution shares one bias per channel.
+
+    Args:
+        bias_initializer: Initializer of the bias (zeros, the release's).
+
+    Input shape:
+        `(batch_size, *shape)`, `shape` known when built.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=tuple(input_shape[1:]), initializer=self.bias_initializer, name="bias")
+
+    def call(self, inputs):
+        return inputs + ops.cast(self.bias, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
 class SparseInit(keras.initializers.Initializer):
     """pylearn2's `sparse_init`: each unit (column) starts with `num_nonzero`
     N(0, 1) weights on randomly chosen inputs, the others zero."""

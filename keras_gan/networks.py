@@ -13,7 +13,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan.layers import InstanceNoise, Maxout, MaxoutConv2D, ScaledDropout, SparseInit
+from keras_gan.layers import (
+    CeilMaxPooling2D,
+    InstanceNoise,
+    Maxout,
+    MaxoutConv2D,
+    ScaledDropout,
+    SparseInit,
+    UntiedBias,
+)
 from keras_gan.seeds import stream_seed
 
 
@@ -74,6 +82,9 @@ class Generator(keras.Model):
             is reshaped to before the transposed convolution.
         conv_kernel, conv_stride: The transposed convolution's kernel size
             and stride (with `conv_shape`).
+        conv_untied_bias: With `conv_shape`: one bias per output pixel and
+            channel (`y_bias`), as the release's `Deconv` (`tied_b: 0`), instead
+            of the convolution's one per channel.
         seed: Optional integer seed for the initial weights.
 
     Call arguments:
@@ -100,6 +111,7 @@ class Generator(keras.Model):
         conv_shape=None,
         conv_kernel=5,
         conv_stride=3,
+        conv_untied_bias=False,
         seed=None,
         **kwargs,
     ):
@@ -123,6 +135,7 @@ class Generator(keras.Model):
         self.conv_shape = None if conv_shape is None else tuple(int(d) for d in conv_shape)
         self.conv_kernel = int(conv_kernel)
         self.conv_stride = int(conv_stride)
+        self.conv_untied_bias = bool(conv_untied_bias) and self.conv_shape is not None
         self.seed = seed
         if self.conv_shape is not None:
             _check_transposed_convolution(self.hidden_units[-1], self.conv_shape, self.conv_kernel, self.conv_stride,
@@ -152,13 +165,17 @@ class Generator(keras.Model):
         else:
             self.out = keras.layers.Conv2DTranspose(
                 self.image_shape[-1], self.conv_kernel, strides=self.conv_stride, padding="valid",
-                activation=output_activation,
+                activation=None if self.conv_untied_bias else output_activation,
+                use_bias=not self.conv_untied_bias,
                 kernel_initializer=_uniform(output_irange or irange, output_seed),
                 # The kernel is (height, width, output channels, input channels): one bound per output channel.
                 kernel_constraint=keras.constraints.MaxNorm(max_col_norm, axis=(0, 1, 3)) if max_col_norm else None,
                 dtype="float32",
                 name="y",
             )
+        # Only when untied: the other generators keep the variables (and checkpoints) they always had.
+        self.out_bias = UntiedBias(dtype="float32", name="y_bias") if self.conv_untied_bias else None
+        self.output_activation_fn = keras.activations.get(output_activation)
 
     def features(self, z):
         """The last hidden layer's output for noise `z`."""
@@ -169,7 +186,8 @@ class Generator(keras.Model):
 
     def call(self, z, training=False):
         if self.conv_shape is not None:
-            return self.out(ops.reshape(self.features(z), (-1, *self.conv_shape)))
+            x = self.out(ops.reshape(self.features(z), (-1, *self.conv_shape)))
+            return self.output_activation_fn(self.out_bias(x)) if self.out_bias is not None else x
         return ops.reshape(self.out(self.features(z)), (-1, *self.image_shape))
 
     def init_output_bias_from_marginals(self, pixel_means, eps=1e-7):
@@ -187,7 +205,11 @@ class Generator(keras.Model):
                 f"`pixel_means` must have {math.prod(self.image_shape)} values. "
                 f"Received: {m.size}"
             )
-        self.out.bias.assign(np.log(m / (1.0 - m)).astype("float32"))
+        bias = self.out_bias.bias if self.out_bias is not None else self.out.bias
+        if math.prod(bias.shape) != m.size:
+            raise ValueError(f"The output layer's bias has shape {tuple(bias.shape)} (one per channel): it cannot "
+                             f"start at the {m.size} pixel marginals. Received: pixel_means of {m.size} values")
+        bias.assign(np.log(m / (1.0 - m)).astype("float32").reshape(bias.shape))
 
     def get_config(self):
         return {
@@ -207,6 +229,7 @@ class Generator(keras.Model):
             "conv_shape": self.conv_shape,
             "conv_kernel": self.conv_kernel,
             "conv_stride": self.conv_stride,
+            "conv_untied_bias": self.conv_untied_bias,
             "seed": self.seed,
         }
 
@@ -251,8 +274,9 @@ class ConvGenerator(Generator):
         **kwargs: As `Generator`.
     """
 
-    def __init__(self, conv_shape=(10, 10, 80), conv_kernel=5, conv_stride=3, **kwargs):
-        super().__init__(conv_shape=conv_shape, conv_kernel=conv_kernel, conv_stride=conv_stride, **kwargs)
+    def __init__(self, conv_shape=(10, 10, 80), conv_kernel=5, conv_stride=3, conv_untied_bias=True, **kwargs):
+        super().__init__(conv_shape=conv_shape, conv_kernel=conv_kernel, conv_stride=conv_stride,
+                         conv_untied_bias=conv_untied_bias, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -280,6 +304,9 @@ class Discriminator(keras.Model):
         conv_channels, conv_kernels, conv_pads, pool_sizes, pool_strides:
             One entry per maxout convolution stage (none by default).
         conv_pieces: Pieces per maxout convolution channel.
+        pool_ceil: Pooled maps round their size up (`CeilMaxPooling2D`, the
+            release's cuda-convnet pooling: 16, 7, 5 on CIFAR-10) instead of
+            Keras' down (15, 6, 4).
         input_noise: Standard deviation of Gaussian noise added to D's input at
             training time, data and samples alike (the release's `noise_both`;
             0, its configs' value: none).
@@ -311,6 +338,7 @@ class Discriminator(keras.Model):
         conv_pads=(),
         pool_sizes=(),
         pool_strides=(),
+        pool_ceil=False,
         seed=None,
         input_noise=0.0,
         **kwargs,
@@ -334,6 +362,7 @@ class Discriminator(keras.Model):
         self.conv_pads = tuple(int(p) for p in conv_pads)
         self.pool_sizes = tuple(int(p) for p in pool_sizes)
         self.pool_strides = tuple(int(p) for p in pool_strides)
+        self.pool_ceil = bool(pool_ceil)
         self.seed = seed
         n = len(self.conv_channels)
         if not n == len(self.conv_kernels) == len(self.conv_pads) == len(self.pool_sizes) == len(self.pool_strides):
@@ -377,10 +406,8 @@ class Discriminator(keras.Model):
             )
             for i, (c, k, p) in enumerate(zip(self.conv_channels, self.conv_kernels, self.conv_pads))
         ]
-        self.pools = [
-            keras.layers.MaxPooling2D(s, t, name=f"pool{i}")
-            for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))
-        ]
+        pool = CeilMaxPooling2D if self.pool_ceil else keras.layers.MaxPooling2D
+        self.pools = [pool(s, t, name=f"pool{i}") for i, (s, t) in enumerate(zip(self.pool_sizes, self.pool_strides))]
         self.conv_dropouts = [self._dropout(f"conv_drop{i + 1}", hidden_include_prob, hidden_scale) for i in range(n)]
 
     def _dropout(self, name, include_prob, scale):
@@ -419,6 +446,7 @@ class Discriminator(keras.Model):
             "conv_pads": self.conv_pads,
             "pool_sizes": self.pool_sizes,
             "pool_strides": self.pool_strides,
+            "pool_ceil": self.pool_ceil,
             "seed": self.seed,
             "input_noise": self.input_noise,
         }
@@ -436,7 +464,8 @@ class ConvDiscriminator(Discriminator):
     """
 
     def __init__(self, conv_channels=(32, 32, 192), conv_pieces=2, conv_kernels=(8, 8, 5), conv_pads=(4, 3, 3),
-                 pool_sizes=(4, 4, 2), pool_strides=(2, 2, 2), **kwargs):
+                 pool_sizes=(4, 4, 2), pool_strides=(2, 2, 2), pool_ceil=True, **kwargs):
         super().__init__(conv_channels=conv_channels, conv_pieces=conv_pieces, conv_kernels=conv_kernels,
-                         conv_pads=conv_pads, pool_sizes=pool_sizes, pool_strides=pool_strides, **kwargs)
+                         conv_pads=conv_pads, pool_sizes=pool_sizes, pool_strides=pool_strides, pool_ceil=pool_ceil,
+                         **kwargs)
 

@@ -27,7 +27,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    from keras_gan import callbacks, config, experiment, quality, summaries
+    from keras_gan import averages, callbacks, config, experiment, quality, summaries
 
     cfg = config.load_run_config(FLAGS.workdir)
     if FLAGS.data_dir:
@@ -39,7 +39,7 @@ def main(argv):
         run = experiment.load_run(FLAGS.workdir, str(step), cfg)
         reference = reference or quality.Reference(run.splits.valid, kid_subsets=10)
         for decay in (None, *run.gan.ema_decays):
-            name = experiment.average_name(decay)
+            name = averages.name(decay)
             suffix = "" if decay is None else f"_{name}"
             parzen = {s: v for s, _, v in scalars.get(f"parzen/valid_log_likelihood{suffix}", [])}.get(step)
             samples = run.gan.sample(FLAGS.num_samples, seed=callbacks.MONITOR_SEED, average=decay).numpy()

@@ -176,3 +176,27 @@ def test_the_classifier_ships_in_the_wheel_and_loads_from_a_plain_install(tmp_pa
     assert out.returncode == 0, out.stderr[-2000:]
     where, sha = out.stdout.split()
     assert where == str(tmp_path / "site" / "keras_gan" / "quality") and sha == classifier.read_manifest()["sha256"]
+
+
+def test_check_prints_the_accuracy_of_the_shipped_weights_without_training(mnist_dir):
+    """`train_classifier --check` scores the shipped weights and writes nothing: the accuracies it prints are the
+    ones the weights give in this process, and the package's weights keep their checksum."""
+    import re
+    import subprocess
+    import sys
+
+    from keras_gan import data as data_lib
+
+    before = classifier.sha256(classifier.weights_path())
+    out = subprocess.run([sys.executable, "-m", "keras_gan.quality.train_classifier", f"--data_dir={mnist_dir}",
+                          "--check"], capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = re.search(r"validation accuracy (\d\.\d{4}), t10k accuracy (\d\.\d{4})", out.stdout)
+    assert found, out.stdout
+    splits = data_lib.load_mnist_idx(mnist_dir)
+    extractor = classifier.FeatureExtractor()
+    for printed, images, labels in ((found[1], splits.valid, splits.valid_labels),
+                                    (found[2], splits.test, splits.test_labels)):
+        _, logits = extractor(data_lib.to_float(images))
+        assert float(printed) == round(float(np.mean(np.argmax(logits, 1) == labels)), 4)
+    assert classifier.sha256(classifier.weights_path()) == before

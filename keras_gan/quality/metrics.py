@@ -2,8 +2,11 @@
 
 Each takes real features X (N, d) and generated features Y (M, d) (or
 classifier outputs) as numpy arrays and returns plain floats. None of them
-looks at pixels, so none can be won by blur the way the Parzen estimate can:
-a blurred digit moves away from real digits in a classifier's feature space.
+looks at pixels: a blurred digit moves away from real digits in a classifier's
+feature space, so the Frechet and kernel distances, recall and coverage score
+blur clearly worse (docs/quality.md: real digits FD 1.8, blurred 88.6). The
+k-NN precision and density do not: they ask whether each sample lies near
+some real digit, and a blurred digit, even the mean image, still does.
 
     frechet_distance        Heusel et al. 2017 (FID), here on an MNIST classifier's features
     kernel_distance         Binkowski et al. 2018 (KID): unbiased MMD^2, cubic polynomial kernel

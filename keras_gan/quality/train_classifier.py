@@ -8,6 +8,11 @@ end), with small random shifts, seeded, then writes the weights and their
 manifest (SHA-256, accuracies, how they were made) into the package
 (`keras_gan/quality/`) or `--output_dir`. Everyone's scores are comparable
 only with the same weights: re-making them changes every Frechet distance.
+
+    python -m keras_gan.quality.train_classifier --data_dir=../shared/data/mnist --check
+
+trains nothing: it loads the shipped weights (their SHA-256 checked, as the
+metrics load them) and prints their validation and t10k accuracy.
 """
 
 import os
@@ -23,6 +28,7 @@ flags.DEFINE_integer("batch_size", 128, "Minibatch size.", lower_bound=1)
 flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate (cosine decay to 0).", lower_bound=0.0)
 flags.DEFINE_integer("shift", 2, "Random translations of up to this many pixels (0: none).", lower_bound=0)
 flags.DEFINE_integer("seed", 0, "Seed of the weights, the data order and the shifts.", lower_bound=0)
+flags.DEFINE_bool("check", False, "Train nothing: print the accuracy of the shipped weights (SHA-256 checked).")
 flags.DEFINE_integer("limit", 0, "Train on only this many digits (0: all 50,000; for tests).", lower_bound=0)
 FLAGS = flags.FLAGS
 
@@ -72,6 +78,14 @@ def main(argv):
 
     cli.quiet_logs()
     splits = data_lib.load_mnist_idx(FLAGS.data_dir) if FLAGS.data_dir else data_lib.load_mnist_tfds()
+    if FLAGS.check:  # the weights in --output_dir when given, else the shipped ones
+        manifest = os.path.join(FLAGS.output_dir, "mnist_classifier.json") if FLAGS.output_dir \
+            else classifier_lib.MANIFEST
+        model = classifier_lib.FeatureExtractor(manifest).model
+        print(f"{classifier_lib.weights_path(manifest)}: validation accuracy "
+              f"{accuracy(model, splits.valid, splits.valid_labels):.4f}, "
+              f"t10k accuracy {accuracy(model, splits.test, splits.test_labels):.4f}")
+        return
     if FLAGS.limit:
         splits.train, splits.train_labels = splits.train[:FLAGS.limit], splits.train_labels[:FLAGS.limit]
     model = train(splits, FLAGS.epochs, FLAGS.batch_size, FLAGS.learning_rate, FLAGS.shift, FLAGS.seed)
