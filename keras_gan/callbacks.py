@@ -26,9 +26,9 @@ import signal
 import keras
 import tensorflow as tf
 
-from keras_gan import averages, distribute, experiment, parzen, summaries
+from keras_gan import averages, cli, distribute, experiment, parzen, summaries
 from keras_gan import data as data_lib
-from keras_gan.errors import TrainingError
+from keras_gan.errors import RunFolderError, TrainingError
 
 GRID_SEED = 2014  # the fixed noise of the sample grids
 MONITOR_SEED = 20140610  # every monitor draws the same z: epochs differ by what G learned, not by the draw
@@ -217,34 +217,96 @@ class Checkpointer(keras.callbacks.Callback):
     `best_<score>/` when another score the monitor measures improves.
 
     A checkpoint is never written with non-finite weights: the last good one
-    stays the latest. `files` (a `distribute.WorkerFiles`) says where this
-    process writes: the workdir on the chief, a temporary folder elsewhere.
+    stays the latest. A damaged checkpoint is never written over nor deleted:
+    the run resumes from the newest that restores (`restore_latest`), writes
+    the steps it reaches again under another name (`experiment.checkpoint_name`),
+    and leaves a damaged best/ or best_<score>/ as it is. `files` (a
+    `distribute.WorkerFiles`) says where this process writes: the workdir on
+    the chief, a temporary folder elsewhere. `writer` (a summary writer, which
+    may be set after `restore_latest`) gets the `best/<score>_score` and
+    `best/<score>_step` scalars.
     """
 
     def __init__(self, gan, files, workdir, keep=3, keep_every=0, verbose=1, select_by="parzen", writer=None):
         super().__init__()
         self.writer = writer
         self.checkpoint = experiment.make_checkpoint(gan)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, files.path("checkpoints"), max_to_keep=keep)
-        self.files, self.select_by = files, select_by
+        self.files, self.keep, self.select_by = files, keep, select_by
+        # Made by `restore_latest`, which knows the names the folder's damaged checkpoints hold (or at the first
+        # save, under `fit` without it).
+        self.manager = None
         self.workdir, self.keep_every, self.verbose = workdir, keep_every, verbose and files.chief
-        self.best = {criterion: experiment.read_best(workdir, criterion, select_by) for criterion in SELECTION_SCORES}
+        # Each selection score's pick so far, and the scores whose folder was found damaged: this run leaves it
+        # as it is (it still follows the score, for early stopping, without writing it).
+        self.best = {criterion: None for criterion in SELECTION_SCORES}
+        self.left_alone = set()
+
+    @property
+    def keep_best(self):
+        """Whether this run updates best/ (the `select_by` pick): False when best/ was found damaged."""
+        return self.select_by not in self.left_alone
 
     def best_dir(self, criterion):
         return self.files.path(experiment.best_folder(criterion, self.select_by))
 
     def restore_latest(self, gan):
-        """Restores the run's newest checkpoint (every worker reads the
-        chief's); returns its step, or 0 for a new run."""
-        latest = experiment.latest_checkpoint(self.workdir)
-        if latest is None:
-            return 0
-        experiment.restore(gan, latest)
-        if self.verbose:
-            print(f"Resuming from {latest} at step {_step(gan)}")
-        return _step(gan)
+        """Restores the run's newest checkpoint that restores completely
+        (every worker reads the chief's), makes the manager that saves the
+        next ones and reads the monitor's picks so far; returns its step, or
+        0 for a new run.
+
+        Checkpoints it passed over, damaged or missing, are named in one
+        warning line with the step it resumes from. When none restores it
+        raises, having written nothing."""
+        try:
+            restored = experiment.restore_newest(gan, self.workdir)
+        except RunFolderError as e:
+            raise TrainingError(f"{e}; nothing was written (move them aside to start over, or use another "
+                                "--workdir)") from None
+        step = restored.step if restored else 0
+        if restored and restored.problems and self.files.chief:
+            cli.warn(f"{'; '.join(restored.problems)}; resuming from {restored.path} at step {step}")
+        if restored and self.verbose:
+            print(f"Resuming from {restored.path} at step {step}")
+        self.manager = self._make_manager(restored)
+        self._read_best()
+        return step
+
+    def _start(self):
+        """Under `fit` without `restore_latest`: the manager and the picks so far, at the first save."""
+        if self.manager is None:
+            self.manager = self._make_manager(None)
+            self._read_best()
+
+    def _make_manager(self, restored):
+        """The manager of checkpoints/: its list of the latest checkpoints
+        holds no damaged one (`experiment.settle_checkpoint_state`), and it
+        names its checkpoints so as to write over none of them."""
+        directory, name = self.files.path("checkpoints"), "ckpt"
+        if restored and self.files.chief:
+            experiment.settle_checkpoint_state(self.workdir, restored)
+            name = experiment.checkpoint_name(directory, restored.step, restored.path)
+        return tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=self.keep, checkpoint_name=name)
+
+    def _read_best(self):
+        """The monitor's picks so far, one per selection score, from best/ and
+        best_<score>/. A damaged one is left as it is, not updated by this run,
+        with a warning line (every worker decides alike: the best copy is a
+        collective save). A pick of another score in best/ refuses the resume
+        (`experiment.read_best`)."""
+        for criterion in SELECTION_SCORES:
+            folder = experiment.best_folder(criterion, self.select_by)
+            problem = experiment.best_damage(self.workdir, folder)
+            if problem:
+                self.left_alone.add(criterion)
+                if self.files.chief:
+                    cli.warn(f"{problem}; {folder}/ is left as it is and this run does not update it (move "
+                             f"{folder}/ aside to have it kept anew)")
+                continue
+            self.best[criterion] = experiment.read_best(self.workdir, criterion, self.select_by)
 
     def save(self, reason):
+        self._start()
         gan = self.model
         step = _step(gan)
         experiment.finite_or_raise(gan, step, self.manager.latest_checkpoint)
@@ -258,28 +320,38 @@ class Checkpointer(keras.callbacks.Callback):
         self.save(f"end of epoch {epoch + 1}")
         step = _step(self.model)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
-            self.checkpoint.write(os.path.join(self.manager.directory, "kept", f"ckpt-{step}"))
+            kept = os.path.join(self.manager.directory, "kept")
+            self.checkpoint.write(os.path.join(kept, f"{experiment.checkpoint_name(kept, step)}-{step}"))
         for criterion, pick in ((logs or {}).get("monitor") or {}).items():
             best = self.best.get(criterion)
             if _improves(criterion, pick["score"], best and best["score"]):
-                self.keep_best(criterion, pick, step, epoch + 1)
+                self._keep_best(criterion, pick, step, epoch + 1)
         if logs is not None and self.best.get(self.select_by):
-            logs["best_epoch"] = self.best[self.select_by]["epoch"]
+            logs["best_epoch"] = self.best[self.select_by].get("epoch")  # a best.json may predate "epoch"
 
-    def keep_best(self, criterion, pick, step, epoch):
+    def _keep_best(self, criterion, pick, step, epoch):
+        """Copies the run to the folder of `criterion`'s pick (never over a
+        checkpoint of that name) with its best.json; a folder found damaged
+        is left as it is, the pick only remembered."""
         folder = self.best_dir(criterion)
-        path = tf.train.CheckpointManager(self.checkpoint, folder, max_to_keep=1).save(checkpoint_number=step)
+        kept, path = criterion not in self.left_alone, None
+        if kept:
+            path = tf.train.CheckpointManager(self.checkpoint, folder, max_to_keep=1,
+                                              checkpoint_name=experiment.checkpoint_name(folder, step)
+                                              ).save(checkpoint_number=step)
         self.best[criterion] = {
             "step": step, "epoch": epoch, "generator": pick["generator"], "select_by": criterion,
             "score": pick["score"], "valid_log_likelihood": pick["parzen"], "sigma": pick["sigma"],
-            "valid_fd": pick["fd"], "checkpoint": os.path.basename(path)}
-        experiment.write_json(os.path.join(folder, "best.json"), self.best[criterion])
-        if self.writer is not None:  # the run's final scores, as the HParams tab shows each tag's last value
-            summaries.write_scalars(self.writer, step, {f"best/{criterion}_score": pick["score"],
-                                                        f"best/{criterion}_step": step})
+            "valid_fd": pick["fd"], "checkpoint": path and os.path.basename(path)}
+        if kept:
+            experiment.write_json(os.path.join(folder, "best.json"), self.best[criterion])
+            if self.writer is not None:  # the run's final scores, as the HParams tab shows each tag's last value
+                summaries.write_scalars(self.writer, step, {f"best/{criterion}_score": pick["score"],
+                                                            f"best/{criterion}_step": step})
         if self.verbose and criterion == self.select_by:
+            where = f"kept in {folder}" if kept else f"not kept: {folder} was found damaged and is left as it is"
             print(f"epoch {epoch}: best validation {criterion} score so far ({pick['generator']}, "
-                  f"{pick['score']:.{1 if criterion == 'parzen' else 3}f}); kept in {folder}")
+                  f"{pick['score']:.{1 if criterion == 'parzen' else 3}f}); {where}")
 
 
 def early_stop_due(epochs_done, best_epoch, patience, every):

@@ -1,4 +1,5 @@
-"""What the commands share: one-line errors, quiet logs, --help by group, --checkpoint/--generator flags."""
+"""What the commands share: one-line errors, one-line warnings for what a command works around (a damaged
+file it skips), quiet logs, --help by group, --checkpoint/--generator flags."""
 
 import os
 import sys
@@ -34,6 +35,13 @@ def run_reporting_errors(fn, *args, **kwargs):
     except (UserError, OSError) as e:
         sys.stderr.write(f"error: {e}\n")
         sys.exit(1)
+
+
+def warn(message):
+    """`warning: <message>` as one line on stderr: what a command worked
+    around, said where a user looks for it, whatever the --verbosity."""
+    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.flush()
 
 
 def grouped_help(groups, flag_values=flags.FLAGS):

@@ -14,7 +14,7 @@ from typing import Optional
 
 from absl import flags
 
-from keras_gan.errors import UserError
+from keras_gan.errors import RunFolderError, UserError
 
 # The flags `define_flags` makes belong to its caller (the command), not to this module: absl's --help
 # lists the main module's flags only.
@@ -418,10 +418,23 @@ def load_run_config(workdir):
     path = os.path.join(workdir, "config.json")
     if not os.path.exists(path):
         raise FileNotFoundError(f"--workdir {workdir}: no config.json (not a keras_gan run folder)")
-    with open(path) as f:
-        saved = json.load(f)
+    saved = read_json_object(path, "the run's settings")
     names = {f.name for f in dataclasses.fields(Config)}
     return Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in names})
+
+
+def read_json_object(path, what):
+    """The JSON object in `path`; a `RunFolderError` naming the file when it
+    cannot be read as one (cut short, garbled, not an object), saying it should
+    hold `what`."""
+    try:
+        with open(path, "rb") as f:
+            value = json.loads(f.read().decode("utf-8"))
+    except ValueError as e:  # json's errors and a UnicodeDecodeError alike
+        raise RunFolderError(f"{path} is damaged (not JSON: {str(e).splitlines()[0][:120]}); expected {what}") from None
+    if not isinstance(value, dict):
+        raise RunFolderError(f"{path} is damaged (JSON {type(value).__name__}, not an object); expected {what}")
+    return value
 
 
 def _list_type(field):

@@ -13,3 +13,8 @@ class UserError(Exception):
 
 class TrainingError(UserError, RuntimeError):
     """Training cannot go on (a diverged loss, a workdir from another model)."""
+
+
+class RunFolderError(UserError):
+    """A file of a run folder is damaged or missing (a checkpoint, best.json,
+    config.json, architecture.json); the message names the file and what is wrong."""

@@ -1,9 +1,16 @@
-"""What a run writes to TensorBoard: scalars, sample grids and its settings."""
+"""What a run writes to TensorBoard: scalars, sample grids and its settings; the scalars read back."""
 
+import glob
 import os
+import struct
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorboard.compat.proto import event_pb2
+from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+from keras_gan import cli
 
 
 def image_grid(images, rows, cols):
@@ -62,13 +69,16 @@ def write_hparams(writer, config, trial_id=None):
         hp.hparams(values, trial_id=trial_id)
 
 
-def read_scalars(workdir, tags=None):
-    """A run's float scalars read back with TensorBoard's own reader.
+def read_scalars(workdir, tags=None, skipped=None):
+    """A run's float scalars read back from its events files.
 
     Args:
         workdir: a run folder; every `events.out.tfevents.*` in it is read, one
             per training process (a resumed run has one per invocation).
         tags: the tags to return (default: all float scalars).
+        skipped: a list that gets one line per events file with records cut
+            short or garbled (the file, which bytes); by default each such line
+            is a warning on stderr. The intact records around them are read.
 
     Returns:
         `{tag: [(step, elapsed_seconds, value), ...]}` sorted by step, where
@@ -78,23 +88,20 @@ def read_scalars(workdir, tags=None):
         written twice (after a resume from an earlier checkpoint) keeps its
         last value.
     """
-    import glob
-
-    from tensorboard.backend.event_processing import event_accumulator
-
-    paths = glob.glob(os.path.join(workdir, "events.out.tfevents.*"))
-    events, spans = [], {}  # spans: each file's first and last event of any kind (the settings come first)
-    for path in paths:
-        acc = event_accumulator.EventAccumulator(path, size_guidance={event_accumulator.TENSORS: 0})
-        acc.Reload()
-        for tag in acc.Tags()["tensors"]:
-            for event in acc.Tensors(tag):
+    events, spans = [], {}  # spans: each file's first and last event with a tensor (the settings come first)
+    for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        for event in _events(path, data, skipped):
+            for value in event.summary.value:
+                if not value.HasField("tensor"):
+                    continue
                 first, last = spans.get(path, (event.wall_time, event.wall_time))
                 spans[path] = (min(first, event.wall_time), max(last, event.wall_time))
-                proto = event.tensor_proto
-                value = np.frombuffer(proto.tensor_content, np.float32) if proto.tensor_content else proto.float_val
-                if proto.dtype == 1 and len(value) == 1 and (tags is None or tag in tags):
-                    events.append((path, event.wall_time, tag, event.step, float(value[0])))
+                proto = value.tensor
+                number = np.frombuffer(proto.tensor_content, np.float32) if proto.tensor_content else proto.float_val
+                if proto.dtype == 1 and len(number) == 1 and (tags is None or value.tag in tags):
+                    events.append((path, event.wall_time, value.tag, event.step, float(number[0])))
     offset, before = 0.0, {}
     for path, (first, last) in sorted(spans.items(), key=lambda item: item[1][0]):
         before[path] = offset
@@ -103,3 +110,58 @@ def read_scalars(workdir, tags=None):
     for path, wall_time, tag, step, value in sorted(events, key=lambda e: e[1]):
         points.setdefault(tag, {})[step] = (step, before[path] + wall_time - spans[path][0], value)
     return {tag: sorted(by_step.values()) for tag, by_step in points.items()}
+
+
+def _events(path, data, skipped):
+    """The intact events of one events file's bytes `data`, saying what was
+    skipped (`read_scalars`'s `skipped`)."""
+    records, damaged = _records(data)
+    events = []
+    for start, record in records:
+        try:
+            events.append(event_pb2.Event.FromString(record))
+        except DecodeError:  # checksums that hold over bytes that are no event
+            damaged.append((start, start + len(record) + 16))
+    if damaged:
+        where = ", ".join(f"{a}-{b}" for a, b in sorted(damaged))
+        line = (f"{path} is damaged (bytes {where} of its {len(data)} bytes are cut short or garbled); read its "
+                f"{len(events)} intact events")
+        if skipped is None:
+            cli.warn(line)
+        else:
+            skipped.append(line)
+    return events
+
+
+def _records(data):
+    """The intact records of a TFRecord file's bytes (an events file: each
+    record is its length, the length's checksum, the record and its checksum)
+    and the `(start, end)` byte ranges that are not. Reading goes on at the
+    next place where an intact record starts, so a garbled stretch costs only
+    the records it touches. Records come as `(offset, bytes)`."""
+    records, damaged, offset, bad = [], [], 0, None
+    while offset < len(data):
+        record = _record_at(data, offset)
+        if record is None:
+            bad = offset if bad is None else bad
+            offset += 1
+            continue
+        if bad is not None:
+            damaged.append((bad, offset))
+            bad = None
+        records.append((offset, record))
+        offset += len(record) + 16
+    if bad is not None:
+        damaged.append((bad, len(data)))
+    return records, damaged
+
+
+def _record_at(data, offset):
+    """The record that starts at `offset` of `data` if both its checksums hold, else None."""
+    header = data[offset:offset + 12]
+    if len(header) < 12 or struct.unpack("<I", header[8:])[0] != masked_crc32c(header[:8]):
+        return None
+    end = offset + 12 + struct.unpack("<Q", header[:8])[0]
+    if end + 4 > len(data) or struct.unpack("<I", data[end:end + 4])[0] != masked_crc32c(data[offset + 12:end]):
+        return None
+    return data[offset + 12:end]

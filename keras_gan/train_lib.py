@@ -63,12 +63,17 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     gan = build_in_scope(config, splits, strategy, verbose)
     start_generator(config, gan, workdir, verbose and files.chief)
     if files.chief:
+        experiment.check_workdir(config, workdir)
+    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose,
+                                              config.select_by)
+    # First: a folder where no checkpoint restores (or whose best/ holds another --select_by's pick) is left as it
+    # was, without a config.json or an events file written into it.
+    step = checkpointer.restore_latest(gan)
+    if files.chief:
         experiment.prepare_workdir(config, workdir)
     preprocessing = data_lib.Preprocessing(config.preprocess, splits.train)
     writer = tf.summary.create_file_writer(files.path())
-    checkpointer = callbacks_lib.Checkpointer(gan, files, workdir, config.keep_checkpoints, config.keep_every, verbose,
-                                              config.select_by, writer)
-    step = checkpointer.restore_latest(gan)
+    checkpointer.writer = writer  # the best/<score>_score scalars
     summaries.write_config(writer, config.to_json(), step)
     if step == 0:
         summaries.write_hparams(writer, config, trial_id=os.path.basename(os.path.normpath(workdir)))
@@ -131,7 +136,7 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
 def stopped_early(config, checkpointer, epochs_done, verbose=1):
     """Whether a resumed run had already stopped early (`--early_stop_patience`): then it trains no further."""
     best = checkpointer.best.get(config.select_by)
-    due = callbacks_lib.early_stop_due(epochs_done, best and best["epoch"], config.early_stop_patience,
+    due = callbacks_lib.early_stop_due(epochs_done, best and best.get("epoch"), config.early_stop_patience,
                                        config.parzen_every)
     if due and verbose:
         print(f"This run stopped early after epoch {epochs_done}: its best --select_by={config.select_by} score was "
@@ -161,7 +166,7 @@ def start_generator(config, gan, workdir, verbose=1):
     """A new run with `--init_generator_from` (TFD's second stage) starts G
     from the first stage's generator; a run with a checkpoint of its own will
     resume that instead, and never reads the first stage's folder."""
-    if experiment.latest_checkpoint(workdir) is not None:
+    if experiment.checkpoint_candidates(workdir):
         return
     if config.init_generator_from:
         experiment.init_generator_from(gan, config.init_generator_from)

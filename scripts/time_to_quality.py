@@ -29,6 +29,7 @@ def main(argv):
         thresholds = [float(t) for t in FLAGS.thresholds]
     except ValueError:
         raise app.UsageError(f"--thresholds must be numbers; got {FLAGS.thresholds}") from None
+    # An events file cut short or garbled: a warning line on stderr, and its intact points are timed.
     scalars = {tag: points for tag, points in read_scalars(FLAGS.workdir).items() if tag.startswith(FLAGS.prefix)}
     if not scalars:
         raise app.UsageError(f"{FLAGS.workdir} has no {FLAGS.prefix}* scalars (a run folder with --parzen_every?)")

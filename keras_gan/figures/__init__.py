@@ -209,8 +209,8 @@ def figure1_of_run(workdir, output, panels=4):
     cfg = config.load_run_config(workdir)
     if cfg.dataset != "gaussian1d":
         raise config.ConfigError(f"figure1 draws a --dataset=gaussian1d run; {workdir} is {cfg.dataset}")
-    paths = tf.train.get_checkpoint_state(os.path.join(workdir, "checkpoints"))
-    paths = list(paths.all_model_checkpoint_paths) if paths else []
+    # The latest few, oldest first: the ones the state file names and those in the folder.
+    paths = [c.path for c in reversed(experiment.checkpoint_candidates(workdir)) if c.folder == 0]
     if not paths:
         raise FileNotFoundError(f"--workdir {workdir}: no checkpoint to draw from")
     picks = sorted({paths[int(round(i))] for i in np.linspace(0, len(paths) - 1, min(panels, len(paths)))},
