@@ -37,7 +37,7 @@ HIDDEN_ACTIVATIONS = ("relu", "sigmoid")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
 SELECTION = ("parzen", "fd")
-PLAYERS = ("both", "discriminator", "generator")  # the scores the validation monitor can select by
+PLAYERS = ("both", "discriminator", "generator")  # whose learning rate --warmup_updates ramps
 
 
 def _field(default, help, lower=None, upper=None, choices=None, architecture=False):
