@@ -65,7 +65,7 @@ def test_sigkill_anywhere_then_resume(mnist_dir, tmp_path, read_events):
     seed = int(os.environ.get("KILL_SEED", "2014"))
     rng = random.Random(seed)
     workdir = str(tmp_path / "run")
-    kill_points = ["random", "checkpoint", "random", "export", "random", "random"]
+    kill_points = ["random", "checkpoint", "random", "export"]  # each kind of moment, then the final resume
     writes = {"checkpoint": os.path.join(workdir, "checkpoints", "*_temp*"),
               "export": os.path.join(workdir, "export", "generator.tmp-*")}
     resumed_from = {}  # pid -> the checkpoint step that process started from
