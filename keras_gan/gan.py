@@ -277,14 +277,19 @@ class GAN(keras.Model):
         update rules compute it here, inside G's gradient tape."""
         return self.generator_loss_fn(fake_logits)
 
+    def _discriminator_pass(self, real, fake, labels):
+        """D's logits of the real images and of G's samples and D's loss on them, for both update rules
+        (inside the caller's gradient tape): the one place `discriminator_loss` is called."""
+        real_logits = self.discriminate(real, labels, training=True)
+        fake_logits = self.discriminate(fake, labels, training=True)
+        return real_logits, fake_logits, self.discriminator_loss(real_logits, fake_logits, real, fake, labels)
+
     def _discriminator_step(self, real, labels, scale):
         batch_size = ops.shape(real)[0]
         # A conditional model's fakes are drawn for the minibatch's own classes.
         fake = self.generate(self.sample_noise(batch_size), labels, training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real, labels, training=True)
-            fake_logits = self.discriminate(fake, labels, training=True)
-            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, labels)
+            real_logits, fake_logits, d_loss = self._discriminator_pass(real, fake, labels)
             scaled_loss = self.d_optimizer.scale_loss(d_loss * scale)
         d_vars = self.discriminator.trainable_variables
         d_grads = tape.gradient(scaled_loss, d_vars)
@@ -317,9 +322,7 @@ class GAN(keras.Model):
         g_vars = self.generator.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generate(self.sample_noise(batch_size), labels, training=True)
-            real_logits = self.discriminate(real, labels, training=True)
-            fake_logits = self.discriminate(fake, labels, training=True)
-            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, labels)
+            real_logits, fake_logits, d_loss = self._discriminator_pass(real, fake, labels)
             # The release computes G's cost through the same dropout-masked pass.
             g_loss = self.generator_loss(fake_logits, fake, labels)
             scaled_d_loss = self.d_optimizer.scale_loss(d_loss * scale)
