@@ -464,6 +464,15 @@ def define_flags(flag_values=flags.FLAGS, exclude=(), only=None):
             flags.DEFINE_string(f.name, default, meta["help"], flag_values=flag_values)
 
 
+def parse_args(*args):
+    """The validated `Config` that `python -m keras_gan.train` builds from the command-line arguments `args`
+    (e.g. "--flagfile=flags/tfd.cfg", "--seed=1"), parsed into flags of their own, not absl's global ones."""
+    flag_values = flags.FlagValues()
+    define_flags(flag_values)
+    flag_values(["keras_gan.train", *args])
+    return from_flags(flag_values)
+
+
 def from_flags(flag_values=flags.FLAGS):
     """Builds and validates a `Config` from parsed flags."""
     values = {}

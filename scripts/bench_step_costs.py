@@ -16,7 +16,6 @@ import dataclasses
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 
@@ -76,10 +75,7 @@ def main(argv):
     cli.quiet_logs()
 
     for path in FLAGS.flagfiles:
-        flag_values = flags.FlagValues()
-        config.define_flags(flag_values)
-        flag_values([sys.argv[0], f"--flagfile={path}"])
-        cfg = config.from_flags(flag_values)
+        cfg = config.parse_args(f"--flagfile={path}")
         shape = data.image_shape(cfg)
         # Blank training images: only their count and shape matter here.
         blank = np.broadcast_to(np.zeros(shape, np.uint8), (FLAGS.train_images, *shape))

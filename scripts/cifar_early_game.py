@@ -39,15 +39,6 @@ def _jpegs(path, n):
     return np.stack(images)
 
 
-def _config(*args):
-    from keras_gan import config
-
-    values = flags.FlagValues()
-    config.define_flags(values)
-    values(["cifar_early_game", *args])
-    return config.from_flags(values)
-
-
 def _report(name, cfg, real):
     import tensorflow as tf
 
@@ -86,16 +77,18 @@ def _report(name, cfg, real):
 
 def main(argv):
     del argv
+    from keras_gan.config import parse_args
+
     real = _jpegs(FLAGS.images, FLAGS.batch)
     _report("cifar10_conv.cfg, as audited (ceil pooling, untied output biases)",
-            _config("--flagfile=flags/cifar10_conv.cfg", "--seed=0"), real)
+            parse_args("--flagfile=flags/cifar10_conv.cfg", "--seed=0"), real)
     _report("cifar10_conv.cfg, as before the audit (Keras pooling, tied biases)",
-            _config("--flagfile=flags/cifar10_conv.cfg", "--seed=0", "--nod_conv_pool_ceil", "--nog_conv_untied_bias"),
-            real)
+            parse_args("--flagfile=flags/cifar10_conv.cfg", "--seed=0", "--nod_conv_pool_ceil",
+                       "--nog_conv_untied_bias"), real)
     from keras_gan import data
 
     mnist = data.load_mnist_idx("../shared/data/mnist").train[:FLAGS.batch]
-    _report("mnist_table1.cfg (for contrast)", _config("--flagfile=flags/mnist_table1.cfg", "--seed=0"), mnist)
+    _report("mnist_table1.cfg (for contrast)", parse_args("--flagfile=flags/mnist_table1.cfg", "--seed=0"), mnist)
 
 
 if __name__ == "__main__":

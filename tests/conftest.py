@@ -124,19 +124,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def parse_flags(*args):
     """The validated `Config` that `python -m keras_gan.train` builds from `args` (flagfiles name each
     other relative to the repository, so they are read from there)."""
-    from absl import flags
-
     from keras_gan import config
 
-    flag_values = flags.FlagValues()
-    config.define_flags(flag_values)
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        flag_values(["keras_gan.train", *args])
+        return config.parse_args(*args)
     finally:
         os.chdir(cwd)
-    return config.from_flags(flag_values)
 
 
 @pytest.fixture(name="parse_flags", scope="session")
