@@ -31,6 +31,8 @@ from keras_gan import data as data_lib
 from keras_gan.errors import RunFolderError, TrainingError
 
 GRID_SEED = 2014  # the fixed noise of the sample grids
+WON_THRESHOLD, WON_PATIENCE = 1e-3, 3  # D has won: D(G(z)) below WON_THRESHOLD at WON_PATIENCE epoch ends in a row
+DISCRIMINATOR_WON = "discriminator_won"  # status.json's state of a run stopped by --stop_when_discriminator_wins
 MONITOR_SEED = 20140610  # every monitor draws the same z: epochs differ by what G learned, not by the draw
 
 
@@ -88,19 +90,23 @@ class DiscriminatorWins(keras.callbacks.Callback):
 
     Then D(G(z)) is near 0 for every sample, and in this package's MNIST runs
     (docs/results.md) no run recovered from it: G stays a few blurry shapes
-    whatever the number of updates. Training goes on (the user decides); the
-    warning says so early, instead of after hours.
+    whatever the number of updates. Training goes on (the user decides) unless
+    `stop`; the warning says so early, instead of after hours.
 
     Args:
-        threshold: D(G(z)) below which D counts as winning.
-        patience: Epochs in a row before the warning.
+        threshold: D(G(z)) below which D counts as winning (default WON_THRESHOLD).
+        patience: Epochs in a row before the warning (default WON_PATIENCE).
         verbose: 0 for no output.
         writer: A summary writer: the step D won at goes to TensorBoard as `health/discriminator_won_at`.
+        stop: Also stop training (`--stop_when_discriminator_wins`): `model.stop_training`, and
+            `model.stop_reason` = DISCRIMINATOR_WON, the state the run's status.json then records.
     """
 
-    def __init__(self, threshold=1e-3, patience=3, verbose=1, writer=None):
+    def __init__(self, threshold=None, patience=None, verbose=1, writer=None, stop=False):
         super().__init__()
-        self.threshold, self.patience, self.verbose, self.writer = threshold, patience, verbose, writer
+        self.threshold = WON_THRESHOLD if threshold is None else threshold
+        self.patience = WON_PATIENCE if patience is None else patience
+        self.verbose, self.writer, self.stop = verbose, writer, stop
         self.epochs_below, self.warned = 0, False
 
     def on_epoch_end(self, epoch, logs=None):
@@ -114,10 +120,15 @@ class DiscriminatorWins(keras.callbacks.Callback):
             if self.writer is not None:  # the step, so that a sweep can count the runs D won and say when
                 step = int(logs["step"]) if "step" in logs else _step(self.model)
                 summaries.write_scalars(self.writer, step, {"health/discriminator_won_at": step})
+            if self.stop:
+                self.model.stop_training = True
+                self.model.stop_reason = DISCRIMINATOR_WON
             if self.verbose:
                 print(f"\nwarning: D(G(z)) has stayed below {self.threshold:g} for {self.patience} epochs "
                       f"({d_fake:.1e} after epoch {epoch + 1}): the discriminator has won, and runs in this state "
-                      "did not recover (docs/results.md). Consider stopping (Ctrl-C saves) and trying another --seed.")
+                      "did not recover (docs/seeds.md). " + (
+                          "Stopping (--stop_when_discriminator_wins)." if self.stop else
+                          "Consider stopping (Ctrl-C saves) and trying another --seed."))
 
 
 class ValidationMonitor(keras.callbacks.Callback):

@@ -264,6 +264,12 @@ class Config:
         "(0: never; the release's authors stopped on their validation Parzen score in development).",
         lower=0,
     )
+    stop_when_discriminator_wins: bool = _field(
+        False,
+        "Not the release's: stop training when D has won the game (D(G(z)) below 1e-3 at 3 epoch ends in a row; no "
+        "run in that state recovered, docs/seeds.md). The run keeps its checkpoints and picks, its status.json says "
+        "discriminator_won, and running it again trains no further (unless this is turned off).",
+    )
     jit_compile: bool = _field(True, "Compile the training step with XLA.")
     deterministic: bool = _field(
         False, "TensorFlow op determinism: with the same --seed, runs give bit-identical weights (slower on GPU)."
@@ -402,7 +408,7 @@ FLAG_GROUPS = {
     ),
     "Monitoring and selection": (
         "parzen_every", "parzen_samples", "parzen_valid", "parzen_sigma", "monitor_quality", "select_by",
-        "early_stop_patience", "log_every", "grid_size",
+        "early_stop_patience", "stop_when_discriminator_wins", "log_every", "grid_size",
     ),
     "The run": (
         "seed", "epochs", "max_steps", "keep_checkpoints", "keep_every", "deterministic", "jit_compile", "strategy",

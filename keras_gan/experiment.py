@@ -23,6 +23,7 @@ import glob
 import json
 import os
 import re
+import sys
 
 import keras
 import numpy as np
@@ -752,6 +753,8 @@ def read_status(workdir):
         with open(path) as f:
             return json.load(f)
     except ValueError:
+        print(f"warning: {path} is damaged (not JSON): read as absent, so the run counts as not trained to an end",
+              file=sys.stderr)
         return None
 
 

@@ -67,7 +67,7 @@ def is_done(workdir, until_updates):
     status = experiment.read_status(workdir)
     if status is None:
         return False
-    if status["state"] == "early_stopped":
+    if status["state"] in ("early_stopped", "discriminator_won"):  # early stopping, --stop_when_discriminator_wins
         return True
     if status["state"] != "finished":
         return False

@@ -77,7 +77,10 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
     summaries.write_config(writer, config.to_json(), step)
     if step == 0:
         summaries.write_hparams(writer, config, trial_id=os.path.basename(os.path.normpath(workdir)))
+    gan.stop_reason = None
     gan.stop_training = stopped_early(config, checkpointer, step // steps_per_epoch, verbose)
+    if config.stop_when_discriminator_wins and step and _stopped_when_discriminator_won(workdir, verbose):
+        gan.stop_training, gan.stop_reason = True, callbacks_lib.DISCRIMINATOR_WON
     epoch_end = keras.callbacks.CallbackList(
         [*epoch_callbacks(config, splits.valid, preprocessing, writer, verbose), checkpointer,
          *([callbacks_lib.EarlyStopping(config.early_stop_patience, config.parzen_every, verbose)]
@@ -121,7 +124,8 @@ def train_and_evaluate(config, workdir, verbose=1, strategy=None, callbacks=()):
         checkpointer.save("end of training")
     epoch_end.on_train_end({"step": step})
     if files.chief:
-        experiment.write_status(workdir, stopped_by or ("early_stopped" if gan.stop_training else "finished"), step,
+        experiment.write_status(workdir, stopped_by or gan.stop_reason or ("early_stopped" if gan.stop_training
+                                                                           else "finished"), step,
                                 max_steps=config.max_steps)
     export_path = None
     if stopped_by is None:
@@ -143,6 +147,17 @@ def stopped_early(config, checkpointer, epochs_done, verbose=1):
               f"after epoch {best['epoch']}, {config.early_stop_patience} evaluations before (raise "
               "--early_stop_patience or set it to 0 to train on)")
     return due
+
+
+def _stopped_when_discriminator_won(workdir, verbose=1):
+    """Whether a resumed run had stopped because D won (`--stop_when_discriminator_wins`): then it trains no
+    further."""
+    status = experiment.read_status(workdir)
+    won = status is not None and status.get("state") == callbacks_lib.DISCRIMINATOR_WON
+    if won and verbose:
+        print(f"This run stopped at step {status['step']} because D had won the game (--stop_when_discriminator_wins; "
+              "turn it off with --nostop_when_discriminator_wins to train on)")
+    return won
 
 
 def build_in_scope(config, splits, strategy, verbose=1):
@@ -184,7 +199,7 @@ def epoch_callbacks(config, valid_images, preprocessing, writer, verbose=1):
     """The sample grid, the warning when D has won and (with `--parzen_every`)
     the validation monitor (with the sample-quality metrics for MNIST)."""
     pieces = [callbacks_lib.SampleGrid(writer=writer, preprocessing=preprocessing, grid_size=config.grid_size),
-              callbacks_lib.DiscriminatorWins(verbose=verbose, writer=writer)]
+              callbacks_lib.DiscriminatorWins(verbose=verbose, writer=writer, stop=config.stop_when_discriminator_wins)]
     if config.parzen_every:
         quality = config.monitor_quality and config.dataset == "mnist" and config.preprocess == "unit"
         pieces.append(callbacks_lib.ValidationMonitor(valid_images, preprocessing, writer, config.parzen_every,

@@ -189,3 +189,34 @@ def test_early_stopping_stops_after_patience_evaluations_without_improvement_and
     assert again.step == 30 and "This run stopped early after epoch 3" in capsys.readouterr().out
     resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, early_stop_patience=0), workdir, verbose=0)
     assert resumed.step == 100 and experiment.read_status(workdir)["state"] == "finished"
+
+
+def test_discriminator_wins_stops_training_only_when_asked():
+    class Model:
+        stop_training, stop_reason = False, None
+
+    for stop in (False, True):
+        model = Model()
+        callback = callbacks.DiscriminatorWins(patience=2, verbose=0, stop=stop)
+        callback.set_model(model)
+        assert _epochs(callback, [0.3, 1e-4, 1e-4]) == [3]
+        assert (model.stop_training, model.stop_reason) == ((True, "discriminator_won") if stop else (False, None))
+
+
+def test_stop_when_discriminator_wins_ends_the_run_and_a_rerun_trains_no_further(make_tiny_config, tmp_path,
+                                                                                  monkeypatch, capsys):
+    """With the threshold raised to 2 every epoch counts as won: the run stops after WON_PATIENCE = 3 epochs of 10,
+    says why in status.json, and the same command trains nothing more; turned off, it trains on to the end."""
+    import dataclasses
+
+    monkeypatch.setattr(callbacks, "WON_THRESHOLD", 2.0)
+    cfg = make_tiny_config(epochs=10, stop_when_discriminator_wins=True)
+    workdir = str(tmp_path / "run")
+    assert train_lib.train_and_evaluate(cfg, workdir, verbose=1).step == 30
+    assert experiment.read_status(workdir) == {"state": "discriminator_won", "step": 30, "max_steps": 0}
+    assert "Stopping (--stop_when_discriminator_wins)" in capsys.readouterr().out
+    assert train_lib.train_and_evaluate(cfg, workdir, verbose=1).step == 30
+    assert "This run stopped at step 30 because D had won" in capsys.readouterr().out
+    resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, stop_when_discriminator_wins=False), workdir,
+                                           verbose=0)
+    assert resumed.step == 100 and experiment.read_status(workdir)["state"] == "finished"

@@ -40,6 +40,26 @@ def test_discriminator_won_at_needs_three_epoch_ends_in_a_row():
     assert sweep_lib.discriminator_won_at(won, spe) == 400
 
 
+def test_a_run_stopped_early_or_when_d_won_is_done_and_a_stopped_or_short_one_is_not(tmp_path):
+    from keras_gan import experiment
+
+    def done(state, step=100, max_steps=0, until=0):
+        experiment.write_status(str(tmp_path), state, step, max_steps=max_steps)
+        return sweep_lib.is_done(str(tmp_path), until)
+
+    assert done("early_stopped", until=4000) and done("discriminator_won", until=4000)
+    assert done("finished") and not done("finished", max_steps=50)  # a screen's end is not the run's
+    assert done("finished", step=4000, max_steps=4000, until=4000) and not done("finished", step=2000, until=4000)
+    assert not done("SIGTERM")
+    assert not sweep_lib.is_done(str(tmp_path / "never_trained"), 0)
+
+
+def test_a_damaged_status_file_counts_as_not_done_and_says_so(tmp_path, capsys):
+    (tmp_path / "status.json").write_text('{"state": "fini')  # cut short
+    assert not sweep_lib.is_done(str(tmp_path), 0)
+    assert "status.json is damaged (not JSON)" in capsys.readouterr().err
+
+
 def test_the_summary_counts_seeds_at_or_above_the_target():
     def row(seed, test, won=None):
         return {"run": f"update=alternating,seed={seed}", "step": 100, "state": "finished",
