@@ -191,6 +191,12 @@ class Config:
         "alike (the release's AdversaryCost2 noise_both, 0 in its configs; instance noise). 0: none.",
         lower=0.0,
     )
+    d_input_noise_anneal_updates: int = _field(
+        0,
+        "Not the release's: --d_input_noise falls linearly to 0 over this many updates and stays off (Sonderby et "
+        "al. 2016's annealed instance noise). 0: constant, as the release's noise_both.",
+        lower=0,
+    )
     ema_decays: tuple[float, ...] = _field(
         (),
         "Keep exponential moving averages of G's weights with these decays (comma-separated, each in (0, 1); "
@@ -359,6 +365,8 @@ class Config:
             raise ConfigError("--select_by=fd needs the sample-quality monitor: --monitor_quality and "
                               f"--dataset=mnist; got --monitor_quality={self.monitor_quality}, "
                               f"--dataset={self.dataset}")
+        if self.d_input_noise_anneal_updates and not self.d_input_noise:
+            raise ConfigError("--d_input_noise_anneal_updates anneals D's input noise: it needs --d_input_noise > 0")
         if self.early_stop_patience and not self.parzen_every:
             raise ConfigError("--early_stop_patience counts validation monitor evaluations; it needs "
                               "--parzen_every > 0")
@@ -397,7 +405,7 @@ FLAG_GROUPS = {
         "d_architecture", "d_maxout_units", "d_num_pieces", "d_irange", "d_max_col_norm", "d_input_include_prob",
         "d_input_scale", "d_hidden_include_prob", "d_hidden_scale", "d_conv_channels", "d_conv_pieces",
         "d_conv_kernels", "d_conv_pads", "d_conv_pool_sizes", "d_conv_pool_strides", "d_conv_pool_ceil",
-        "d_input_noise",
+        "d_input_noise", "d_input_noise_anneal_updates",
     ),
     "The game (Algorithm 1)": (
         "update", "k_steps", "batch_size", "generator_loss", "noise", "noise_dim", "conditional",

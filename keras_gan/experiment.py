@@ -68,6 +68,8 @@ def build_gan(config, splits):
         k_steps=config.k_steps,
         update=config.update,
     )
+    if config.d_input_noise_anneal_updates:
+        gan.anneal_input_noise(config.d_input_noise_anneal_updates)
     gan.build()
     gan.build_optimizers()
     if config.g_bias_from_marginals and config.g_output_activation == "sigmoid":

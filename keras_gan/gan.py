@@ -175,6 +175,36 @@ class GAN(keras.Model):
         self.generator.init_output_bias_from_marginals(pixel_means)
         self.averages.reset()
 
+    def anneal_input_noise(self, updates):
+        """Anneals D's instance noise (`layers.InstanceNoise`, the networks'
+        `input_noise`) linearly to nothing over G's first `updates` updates:
+        at update t its standard deviation is input_noise * max(0, 1 - t / updates).
+
+        Not the release's (its `noise_both` is constant, and 0 in its configs).
+        Sonderby et al. (2016) anneal instance noise so that it eases the early
+        game, where D can separate G's samples from the data by pixels no real
+        digit has, without blurring what D tells G later: noise of standard
+        deviation sigma on both sides attenuates D's signal about detail finer
+        than sigma. Call it after `compile` (it reads G's optimizer's step
+        count); it holds no variables, so checkpoints are unchanged.
+        """
+        from keras_gan.layers import InstanceNoise
+
+        if not isinstance(updates, int) or isinstance(updates, bool) or updates <= 0:
+            raise ValueError(f"`updates` must be a positive integer. Received: updates={updates!r}")
+        if getattr(self, "g_optimizer", None) is None:
+            raise ValueError("`anneal_input_noise` reads G's optimizer's step count: call `compile` first.")
+        noise_layers = [layer for layer in self.discriminator._flatten_layers()
+                        if isinstance(layer, InstanceNoise) and layer.stddev]
+        if not noise_layers:
+            raise ValueError("`anneal_input_noise` needs a discriminator with instance noise (input_noise > 0).")
+
+        def scale():
+            return ops.maximum(0.0, 1.0 - ops.cast(self.g_optimizer.iterations, "float32") / updates)
+
+        for layer in noise_layers:
+            layer.scale_fn = scale
+
     def generate(self, z, labels=None, training=False, average=None):
         """G(z), or G(z | c) for a conditional model (`labels`: integer
         classes); with `average=beta`, the moving average of G with that decay."""

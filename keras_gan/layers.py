@@ -210,6 +210,11 @@ class InstanceNoise(keras.layers.Layer):
     Blurring both sides by the same noise keeps p_g = p_data the game's
     optimum. Each example and replica draws its own noise.
 
+    The standard deviation in force is `stddev` times `scale_fn()` when a
+    `scale_fn` is set (a zero-argument callable returning a scalar tensor,
+    read at each call; `GAN.anneal_input_noise` sets one that falls to 0),
+    else `stddev`. It is not part of the layer's config or variables.
+
     Args:
         stddev: Non-negative float, the noise's standard deviation (0: none).
         seed: Optional integer seed.
@@ -232,13 +237,15 @@ class InstanceNoise(keras.layers.Layer):
         self.stddev = float(stddev)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.scale_fn = None
         self.built = True
 
     def call(self, inputs, training=False):
         if not training or not self.stddev:
             return inputs
         noise = tf.random.stateless_normal(ops.shape(inputs), replica_seed(self.seed_generator), dtype=inputs.dtype)
-        return inputs + self.stddev * noise
+        stddev = self.stddev if self.scale_fn is None else self.stddev * ops.cast(self.scale_fn(), inputs.dtype)
+        return inputs + stddev * noise
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -39,6 +39,8 @@ def test_bad_values_name_the_flag():
         config.Config(lr_drop_updates=(0,)).validate()
     with pytest.raises(config.ConfigError, match="--noise must be one of uniform, gaussian"):
         config.Config(noise="cauchy").validate()
+    with pytest.raises(config.ConfigError, match="--d_input_noise_anneal_updates .* needs --d_input_noise > 0"):
+        config.Config(d_input_noise_anneal_updates=1000).validate()
 
 
 CHOICE_LISTS = ("DATASETS", "UPDATES", "NOISE_DISTRIBUTIONS", "STRATEGIES", "PREPROCESSING", "GENERATOR_LOSSES",

@@ -219,3 +219,34 @@ def test_saturation_and_spread_of_a_constant_generator():
         m.reset_state()
     logs = gan.train_step(tf.constant(real_batch(16)))
     assert float(logs["g_saturated"]) == 1.0  # every pixel at 1e-7
+
+
+def test_anneal_input_noise_scales_d_noise_down_to_nothing_with_g_updates():
+    """input_noise * max(0, 1 - t / updates) at G's update t: full at 0, half at updates / 2, none from updates on;
+    D's variables are those of an unannealed D, and a compiled train_step reads the schedule at every step."""
+    generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), seed=1)
+    discriminator = Discriminator(maxout_units=(8,), num_pieces=2, seed=2, input_noise=0.5)
+    gan = GAN(generator, discriminator, noise_dim=3, seed=3)
+    with pytest.raises(ValueError, match="call `compile` first"):
+        gan.anneal_input_noise(10)
+    gan.compile(MomentumSGD(0.05, 0.5), MomentumSGD(0.05, 0.5))
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="`updates` must be a positive integer"):
+            gan.anneal_input_noise(bad)
+    gan.anneal_input_noise(10)
+    gan.build()
+    gan.build_optimizers()
+    variables = [v.path for v in gan.discriminator.weights]
+    noise_layer = gan.discriminator.noise
+    x = np.full((400, 4, 4, 1), 0.5, "float32")
+    for step, stddev in ((0, 0.5), (5, 0.25), (10, 0.0), (25, 0.0)):
+        gan.g_optimizer.iterations.assign(step)
+        spread = (noise_layer(x, training=True).numpy() - 0.5).std()
+        assert spread == pytest.approx(stddev, rel=0.05, abs=1e-7), step
+    gan.g_optimizer.iterations.assign(0)
+    gan.train_step(real_batch())
+    assert int(gan.g_optimizer.iterations.numpy()) == 1 and [v.path for v in gan.discriminator.weights] == variables
+
+    plain = make_gan()
+    with pytest.raises(ValueError, match="needs a discriminator with instance noise"):
+        plain.anneal_input_noise(10)

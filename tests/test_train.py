@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from keras_gan import experiment, train_lib
+from keras_gan import data, experiment, train_lib
 from keras_gan.errors import TrainingError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,6 +78,21 @@ def test_resume_is_exact(tiny_config, tmp_path):
     # G 6, D 6 + 3 dropout RNG states, 2 x (6 velocities + a counter), the average's 6, the noise RNG state.
     assert len(straight) == len(resumed) == 6 + 9 + 14 + 6 + 1
     assert any("velocity" in k for k, _ in straight) and any("ema_0.9" in k for k, _ in straight)
+    for (name, a), (_, b) in zip(straight, resumed):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_annealed_input_noise_trains_and_resumes_exactly(tiny_config, tmp_path):
+    """--d_input_noise_anneal_updates reads G's step count, which the checkpoint restores: stopped inside the
+    anneal (step 7 of 12) and resumed, the run ends as one that was not stopped; the schedule adds no variable."""
+    cfg = dataclasses.replace(tiny_config, parzen_every=0, epochs=2, d_input_noise=0.3, d_input_noise_anneal_updates=12)
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "straight"), verbose=0)
+    train_lib.train_and_evaluate(dataclasses.replace(cfg, max_steps=7), str(tmp_path / "resumed"), verbose=0)
+    train_lib.train_and_evaluate(cfg, str(tmp_path / "resumed"), verbose=0)
+    straight, resumed = (run_state(experiment.load_run(str(tmp_path / name)).gan) for name in ("straight", "resumed"))
+    constant = run_state(experiment.build_gan(dataclasses.replace(cfg, d_input_noise_anneal_updates=0),
+                                              data.load(cfg)))
+    assert [a.shape for _, a in straight] == [a.shape for _, a in constant]
     for (name, a), (_, b) in zip(straight, resumed):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
 
