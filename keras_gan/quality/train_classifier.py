@@ -81,8 +81,9 @@ def main(argv):
     if FLAGS.check:  # the weights in --output_dir when given, else the shipped ones
         manifest = os.path.join(FLAGS.output_dir, "mnist_classifier.json") if FLAGS.output_dir \
             else classifier_lib.MANIFEST
-        model = classifier_lib.FeatureExtractor(manifest).model
-        print(f"{classifier_lib.weights_path(manifest)}: validation accuracy "
+        extractor = classifier_lib.FeatureExtractor(manifest)
+        model = extractor.model
+        print(f"{extractor.path}: validation accuracy "
               f"{accuracy(model, splits.valid, splits.valid_labels):.4f}, "
               f"t10k accuracy {accuracy(model, splits.test, splits.test_labels):.4f}")
         return
