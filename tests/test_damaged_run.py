@@ -482,7 +482,7 @@ def test_time_to_quality_prints_the_skipped_line_and_carries_on(run):
     with open(events, "r+b") as f:
         f.truncate(size - 7)  # the last record cut short; the monitor's score at step 20 came before it
     printed = {}
-    for args in (["scripts/time_to_quality.py", f"--workdir={workdir}", "--thresholds=0"],
+    for args in (["scripts/time_to_quality.py", f"--workdir={workdir}", "--thresholds=0", "--limit_steps_per_s=1e6"],
                  ["scripts/plot_scalars.py", f"--runs={workdir}", f"--output={workdir}/curve.png",
                   "--tags=parzen/valid_log_likelihood,d_loss"]):
         out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=ENV, cwd=REPO)
@@ -493,4 +493,7 @@ def test_time_to_quality_prints_the_skipped_line_and_carries_on(run):
         printed[args[0]] = out.stdout
     assert "parzen/valid_log_likelihood: best" in printed["scripts/time_to_quality.py"]
     assert "at step 20" in printed["scripts/time_to_quality.py"]
+    # 20 updates at a million a second: 0.0 min, and a fraction of the limit far below 1.
+    fraction = re.search(r"at the limit 0\.0 min, (\d\.\d\d) of it", printed["scripts/time_to_quality.py"])
+    assert fraction and float(fraction.group(1)) < 0.01
     assert os.path.getsize(f"{workdir}/curve.png") > 0
