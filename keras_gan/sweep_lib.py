@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_gan.errors import UserError
 
-WON_THRESHOLD, WON_PATIENCE = 1e-3, 3  # callbacks.DiscriminatorWins' defaults
+WON_THRESHOLD, WON_PATIENCE = 1e-3, 3  # callbacks.WON_THRESHOLD, WON_PATIENCE (not imported: that loads TensorFlow)
 
 
 class SweepError(UserError, ValueError):

@@ -118,3 +118,9 @@ def test_bad_sweep_settings_are_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "keras_gan.sweep", "--experiment=nope.cfg",
                           f"--sweep_dir={tmp_path}"], capture_output=True, text=True, cwd=REPO, env=ENV)
     assert out.returncode == 1 and out.stderr.strip() == "error: --experiment must be a flagfile; got 'nope.cfg'"
+
+
+def test_the_sweeps_d_won_rule_is_the_trainings():
+    from keras_gan import callbacks
+
+    assert (sweep_lib.WON_THRESHOLD, sweep_lib.WON_PATIENCE) == (callbacks.WON_THRESHOLD, callbacks.WON_PATIENCE)
