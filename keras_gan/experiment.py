@@ -67,6 +67,7 @@ def build_gan(config, splits):
         generator_loss=config.generator_loss,
         k_steps=config.k_steps,
         update=config.update,
+        health_every=config.health_every,
     )
     if config.d_input_noise_anneal_updates:
         gan.anneal_input_noise(config.d_input_noise_anneal_updates)

@@ -49,10 +49,10 @@ flags.DEFINE_integer("windows", 4, "Timed windows of the plain loop after its wa
 flags.DEFINE_list("rows", ["alternating_xla", "alternating_xla_float_masks", "alternating_xla_bf16", "alternating",
                            "simultaneous_xla", "simultaneous_xla_float_masks", "simultaneous_xla_bf16", "simultaneous",
                            "plain_xla", "plain"],
-                  "Which rows to run: keras_gan's {alternating,simultaneous}[_xla][_float_masks][_bf16][_no_health] "
-                  "(float_masks: the dropout masks drawn as one float per entry, as before they were cut from random "
-                  "words; bf16: --mixed_precision=mixed_bfloat16; no_health: without the game's per-step health "
-                  "metrics) and plain[_xla].")
+                  "Which rows to run: keras_gan's {alternating,simultaneous}[_xla][_float_masks][_bf16]"
+                  "[_no_health|_health1] (float_masks: the dropout masks drawn as one float per entry, as before they "
+                  "were cut from random words; bf16: --mixed_precision=mixed_bfloat16; no_health: without the game's "
+                  "health metrics; health1: with them at every update, --health_every=1) and plain[_xla].")
 flags.DEFINE_string("compare_torch", None, "A Python with torch==2.13.0: also run shared/bench/torch_gan.py bench.")
 flags.DEFINE_string("torch_bench", os.path.join("..", "shared", "bench", "torch_gan.py"), "The PyTorch reference.")
 flags.DEFINE_string("output", None, "Also write the rows as JSON here.")
@@ -107,20 +107,19 @@ def float_masks(shape, include_prob, seed):
 
 def keras_gan_rate(cfg, masks=None, health=True):
     """Median steps/s over the whole epochs after the first of the real training path (with `masks` in place
-    of `layers.bernoulli_mask`, if given; with `health=False`, without the game's per-step health metrics:
+    of `layers.bernoulli_mask`, if given; with `health=False`, without the game's health metrics at all:
     both players' gradient norms, G's saturated share and spread)."""
     from keras_gan import gan, layers, train_lib
 
-    originals = layers.bernoulli_mask, gan._gradient_norm, gan.GAN._track_generator
+    originals = layers.bernoulli_mask, gan.GAN._track_health
     layers.bernoulli_mask = masks or originals[0]
     if not health:
-        gan._gradient_norm = lambda grads, optimizer, scale: 0.0
-        gan.GAN._track_generator = lambda self, g_grads, fake, scale: None
+        gan.GAN._track_health = lambda self, d_grads, g_grads, fake, scale: None
     try:
         with tempfile.TemporaryDirectory() as workdir:
             result = train_lib.train_and_evaluate(cfg, workdir, verbose=0)
     finally:
-        layers.bernoulli_mask, gan._gradient_norm, gan.GAN._track_generator = originals
+        layers.bernoulli_mask, gan.GAN._track_health = originals
     rates = [result.steps_per_epoch / s for s in result.epoch_seconds[1:]]
     return statistics.median(rates), rates
 
@@ -222,7 +221,8 @@ def cpu_name():
         return platform.processor()
 
 
-ROW_PATTERN = re.compile(r"(plain(_xla)?|(alternating|simultaneous)(_xla)?(_float_masks)?(_bf16)?(_no_health)?)$")
+ROW_PATTERN = re.compile(r"(plain(_xla)?|(alternating|simultaneous)(_xla)?(_float_masks)?(_bf16)?"
+                         r"(_no_health|_health1)?)$")
 
 
 def main(argv):
@@ -230,7 +230,7 @@ def main(argv):
     bad = [name for name in FLAGS.rows if not ROW_PATTERN.match(name)]
     if bad:
         raise app.UsageError(f"--rows: unknown row {bad[0]!r}; expected plain[_xla] or "
-                             "{alternating,simultaneous}[_xla][_float_masks][_bf16][_no_health]")
+                             "{alternating,simultaneous}[_xla][_float_masks][_bf16][_no_health|_health1]")
     import tensorflow as tf
 
     from keras_gan import config, data
@@ -262,11 +262,13 @@ def main(argv):
         else:
             update, xla, bf16, old_masks = name.split("_")[0], "_xla" in name, "_bf16" in name, "_float_masks" in name
             health = "_no_health" not in name
-            row_cfg = dataclasses.replace(cfg, update=update, jit_compile=xla,
+            health_every = 1 if "_health1" in name else cfg.health_every
+            row_cfg = dataclasses.replace(cfg, update=update, jit_compile=xla, health_every=health_every,
                                           mixed_precision="mixed_bfloat16" if bf16 else "none")
             median, rates = keras_gan_rate(row_cfg, float_masks if old_masks else None, health)
             label = (f"keras_gan, {update}{', XLA' if xla else ''}{', bfloat16' if bf16 else ''}"
-                     f"{', float masks' if old_masks else ''}{', no health metrics' if not health else ''}")
+                     f"{', float masks' if old_masks else ''}{', no health metrics' if not health else ''}"
+                     f"{', health metrics every update' if health and health_every == 1 else ''}")
             report(label, update, median, rates)
     if FLAGS.compare_torch:
         python = os.path.expanduser(FLAGS.compare_torch)

@@ -209,7 +209,7 @@ def test_saturation_and_spread_of_a_constant_generator():
     """A G with zero weights draws the same image for every z (spread 0); its sigmoid output bias sets saturation."""
     generator = Generator(image_shape=(4, 4, 1), hidden_units=(16,), hidden_activations=("relu",), irange=0.0, seed=1)
     gan = GAN(generator, Discriminator(maxout_units=(8,), num_pieces=2, irange=0.05, seed=2), noise_dim=3, seed=3)
-    gan.compile(MomentumSGD(0.0, 0.5), MomentumSGD(0.0, 0.5))
+    gan.compile(MomentumSGD(0.0, 0.5), MomentumSGD(0.0, 0.5), health_every=1)  # both updates measured
     gan.build()
     gan.build_optimizers()
     logs = gan.train_step(tf.constant(real_batch(16)))
@@ -250,3 +250,20 @@ def test_anneal_input_noise_scales_d_noise_down_to_nothing_with_g_updates():
     plain = make_gan()
     with pytest.raises(ValueError, match="needs a discriminator with instance noise"):
         plain.anneal_input_noise(10)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_health_metrics_are_means_over_the_first_update_and_every_nth_after(update):
+    """health_every=3 over 7 updates measures updates 1, 4 and 7; the game's own metrics count every update."""
+    gan = make_gan(update=update)
+    gan.health_every = 3
+    step = tf.function(gan.train_step, jit_compile=True)
+    for _ in range(7):
+        step(tf.constant(real_batch()))
+    for tracker in (gan.d_grad_norm_tracker, gan.g_grad_norm_tracker, gan.g_saturated_tracker, gan.g_spread_tracker):
+        assert float(tracker.count.numpy()) == 3, tracker.name
+    assert float(gan.d_loss_tracker.count.numpy()) == 7
+    assert float(gan.g_grad_norm_tracker.result()) > 0
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="`health_every` must be an integer >= 1"):
+            gan.compile(MomentumSGD(0.05, 0.5), MomentumSGD(0.05, 0.5), health_every=bad)
