@@ -113,8 +113,9 @@ class GAN(keras.Model):
             health_every: The game's health metrics (`d_grad_norm`,
                 `g_grad_norm`, `g_saturated`, `g_spread`: not part of the game)
                 are means over the first update and every `health_every`-th
-                after it. 1: every update (under Algorithm 1 with XLA about a
-                sixth slower on 2 EPYC cores, docs/performance.md).
+                after it. 1: every update (3% slower on 2 EPYC cores; the
+                metrics at all cost 10-17% under Algorithm 1 with XLA, as
+                keeping the gradients for their norms, docs/performance.md).
         """
         super().compile(**kwargs)
         if generator_loss not in losses.GENERATOR_LOSSES:
