@@ -205,12 +205,12 @@ def test_discriminator_wins_stops_training_only_when_asked():
 
 def test_stop_when_discriminator_wins_ends_the_run_and_a_rerun_trains_no_further(make_tiny_config, tmp_path,
                                                                                   monkeypatch, capsys):
-    """With the threshold raised to 2 every epoch counts as won: the run stops after WON_PATIENCE = 3 epochs of 10,
+    """With the threshold raised to 2 every epoch counts as won: the run stops after WON_PATIENCE = 3 epochs of 5,
     says why in status.json, and the same command trains nothing more; turned off, it trains on to the end."""
     import dataclasses
 
     monkeypatch.setattr(callbacks, "WON_THRESHOLD", 2.0)
-    cfg = make_tiny_config(epochs=10, stop_when_discriminator_wins=True)
+    cfg = make_tiny_config(epochs=5, stop_when_discriminator_wins=True)
     workdir = str(tmp_path / "run")
     assert train_lib.train_and_evaluate(cfg, workdir, verbose=1).step == 30
     assert experiment.read_status(workdir) == {"state": "discriminator_won", "step": 30, "max_steps": 0}
@@ -219,4 +219,4 @@ def test_stop_when_discriminator_wins_ends_the_run_and_a_rerun_trains_no_further
     assert "This run stopped at step 30 because D had won" in capsys.readouterr().out
     resumed = train_lib.train_and_evaluate(dataclasses.replace(cfg, stop_when_discriminator_wins=False), workdir,
                                            verbose=0)
-    assert resumed.step == 100 and experiment.read_status(workdir)["state"] == "finished"
+    assert resumed.step == 50 and experiment.read_status(workdir)["state"] == "finished"
