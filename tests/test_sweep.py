@@ -124,3 +124,4 @@ def test_the_sweeps_d_won_rule_is_the_trainings():
     from keras_gan import callbacks
 
     assert (sweep_lib.WON_THRESHOLD, sweep_lib.WON_PATIENCE) == (callbacks.WON_THRESHOLD, callbacks.WON_PATIENCE)
+    assert callbacks.DISCRIMINATOR_WON == "discriminator_won"  # the state is_done reads without importing callbacks

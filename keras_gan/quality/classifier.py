@@ -90,8 +90,8 @@ class FeatureExtractor:
     def __init__(self, manifest_path=MANIFEST):
         import keras
 
-        self.path = weights_path(manifest_path)
-        path, self.sha256 = self.path, read_manifest(manifest_path)["sha256"]
+        path = self.path = weights_path(manifest_path)
+        self.sha256 = read_manifest(manifest_path)["sha256"]
         self.model = build_classifier()
         try:
             self.model.load_weights(path)
