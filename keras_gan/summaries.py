@@ -112,6 +112,39 @@ def read_scalars(workdir, tags=None, skipped=None):
     return {tag: sorted(by_step.values()) for tag, by_step in points.items()}
 
 
+def read_images(workdir, tag, skipped=None):
+    """The image summaries `tag` of a run (the sample grids `SampleGrid`
+    writes: "samples" for G, "samples/ema_<decay>" for an average), read back
+    from its events files as `read_scalars` reads scalars.
+
+    Returns:
+        `[(step, uint8 array (H, W, C)), ...]` sorted by step, the first image
+        of each summary; a step written twice (after a resume) keeps its last.
+    """
+    by_step = {}
+    for step, value in _image_values(workdir, skipped):
+        if value.tag == tag:
+            by_step[step] = value.tensor.string_val[2]  # the tensor: width, height, then one PNG per image
+    return [(step, tf.io.decode_png(png).numpy()) for step, png in sorted(by_step.items())]
+
+
+def image_tags(workdir):
+    """The tags of the image summaries a run wrote (for an error that lists them)."""
+    return sorted({value.tag for _, value in _image_values(workdir, [])})
+
+
+def _image_values(workdir, skipped):
+    """(step, summary value) of every image summary in a run's events files, in the order written."""
+    for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        for event in _events(path, data, skipped):
+            for value in event.summary.value:
+                if (value.HasField("tensor") and value.metadata.plugin_data.plugin_name == "images"
+                        and len(value.tensor.string_val) > 2):
+                    yield event.step, value
+
+
 def _events(path, data, skipped):
     """The intact events of one events file's bytes `data`, saying what was
     skipped (`read_scalars`'s `skipped`)."""

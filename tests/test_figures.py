@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_gan import figures, parzen, train_lib
@@ -55,6 +56,36 @@ def test_samples_and_interpolation_figures(tiny_config, tmp_path):
     assert "ema_0.9 at step 10" in out
     scale = math.ceil(800 / (6 * 29 + 1))
     assert read_png(str(tmp_path / "ema.png")).shape == ((2 * 29 + 1) * scale, (6 * 29 + 1) * scale, 1)
+    # The grid the training loop wrote to TensorBoard (one epoch: one grid), read back for the figure over time.
+    out = run_figure("progress", f"--workdir={workdir}", "--generator=ema_0.9", f"--output={tmp_path / 'p.png'}")
+    assert "ema_0.9's sample grids at steps 10 (left to right)" in out
+    assert read_png(str(tmp_path / "p.png")).shape[1] >= 500
+
+
+def test_progress_draws_the_grids_tensorboard_kept_evenly_spaced(tmp_path):
+    """Grids at steps 100..900 over two events files (a resume that wrote step 500 again, darker): five panels
+    are steps 100, 300, 500, 700, 900, left to right with white gaps, step 500 the resumed process's grid."""
+    workdir = str(tmp_path / "run")
+    tile = 8
+    for process, steps in enumerate([range(100, 600, 100), range(500, 1000, 100)]):
+        with tf.summary.create_file_writer(workdir, filename_suffix=f".{process}").as_default():
+            for step in steps:
+                value = step / 1000.0 - (0.05 if process else 0.0)
+                tf.summary.image("samples", np.full((1, tile, tile, 1), value, np.float32), step=step)
+                tf.summary.image("samples/ema_0.9", np.zeros((1, tile, tile, 1), np.float32), step=step)
+        tf.summary.flush()
+    out = tmp_path / "p.png"
+    steps = figures.progress_of_run(workdir, str(out), panels=5, min_width=1)
+    assert steps == [100, 300, 500, 700, 900]
+    png = read_png(str(out))
+    assert png.shape == (tile, 5 * tile + 4 * figures.NEIGHBOUR_GAP, 1)
+    panels = [png[:, i * (tile + figures.NEIGHBOUR_GAP): i * (tile + figures.NEIGHBOUR_GAP) + tile] for i in range(5)]
+    # Steps 500-900 come from the second process (0.05 darker); TensorBoard's PNG rounds to whole levels.
+    np.testing.assert_allclose([p[0, 0, 0] for p in panels], [255 * v for v in (0.1, 0.3, 0.45, 0.65, 0.85)], atol=1)
+    assert (png[:, tile:tile + figures.NEIGHBOUR_GAP] == 255).all()
+    assert figures.progress_of_run(workdir, str(out), panels=50, min_width=1) == list(range(100, 1000, 100))
+    with pytest.raises(FileNotFoundError, match=r"no sample grids 'samples/ema_0.5'.*it has: samples, samples/ema_0.9"):
+        figures.progress_of_run(workdir, str(out), generator="ema_0.5")
 
 
 def test_training_curves_have_labelled_axes_and_a_legend(tmp_path):

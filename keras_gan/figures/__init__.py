@@ -3,6 +3,7 @@
     python -m keras_gan.figures figure1 --workdir=runs/gaussian1d     # Figure 1, and section 4 checked
     python -m keras_gan.figures samples --workdir=runs/mnist          # Figure 2: samples and nearest neighbours
     python -m keras_gan.figures interpolation --workdir=runs/mnist    # Figure 3: walks through z space
+    python -m keras_gan.figures progress --workdir=runs/mnist         # the sample grid over training time
 
 PNGs go to `<workdir>/figures/` (or `--output`), and Figures 2 and 3 also to
 TensorBoard. Image grids are upscaled (nearest neighbour) to at least 500
@@ -10,8 +11,8 @@ pixels wide (`--min_width`); Figure 2 sets the nearest training images apart
 from the samples by a white gap. Figure 1 and `scalar_curves` (training
 curves, `scripts/plot_scalars.py`) need matplotlib (`pip install -e '.[figures]'`).
 
-The command (`__main__.py`) reads its flags and calls `figure1_of_run` or
-`grid_of_run`, which read a run folder and draw.
+The command (`__main__.py`) reads its flags and calls `figure1_of_run`,
+`grid_of_run` or `progress_of_run`, which read a run folder and draw.
 """
 
 import math
@@ -255,3 +256,39 @@ def grid_of_run(figure, workdir, output, checkpoint="latest", generator=None, ro
     with tf.summary.create_file_writer(workdir).as_default(step=run.step):
         tf.summary.image(f"figures/{figure}", grid)
     return name, run
+
+
+def progress_of_run(workdir, output, panels=6, generator=None, min_width=MIN_WIDTH):
+    """The sample grid over training time: `panels` of the grids the run
+    wrote to TensorBoard at epoch ends (`callbacks.SampleGrid`, the same noise
+    each time), evenly spaced from the first to the last, left to right with a
+    white gap between them, written to `output` (`write_png`).
+
+    Args:
+        workdir: The run folder.
+        output: The PNG to write.
+        panels: How many grids.
+        generator: "generator" (G, the default) or "ema_<decay>".
+        min_width: The PNG is upscaled to at least this many pixels wide.
+
+    Returns:
+        The steps of the grids drawn, left to right.
+    """
+    tag = "samples" if generator in (None, "generator") else f"samples/{generator}"
+    grids = summaries.read_images(workdir, tag)
+    if not grids:
+        tags = summaries.image_tags(workdir)
+        raise FileNotFoundError(f"--workdir {workdir}: no sample grids {tag!r} in its TensorBoard events (it has: "
+                                f"{', '.join(tags) or 'none'}); --generator names G or one of its averages")
+    picks = sorted({int(round(i)) for i in np.linspace(0, len(grids) - 1, min(panels, len(grids)))})
+    height, channels = grids[0][1].shape[0], grids[0][1].shape[2]
+    gap = np.full((height, NEIGHBOUR_GAP, channels), 255, np.uint8)
+    row = []
+    for i in picks:
+        image = grids[i][1]
+        if image.shape[0] != height or image.shape[2] != channels:
+            raise ValueError(f"--workdir {workdir}: the grid at step {grids[i][0]} is {image.shape}, the first "
+                             f"{grids[0][1].shape}; the grids over time must have one size")
+        row += [image, gap]
+    write_png(output, np.concatenate(row[:-1], axis=1)[None].astype(np.float32) / 255.0, min_width)
+    return [grids[i][0] for i in picks]

@@ -3,6 +3,7 @@
     python -m keras_gan.figures figure1 --workdir=runs/gaussian1d     # Figure 1, and section 4 checked
     python -m keras_gan.figures samples --workdir=runs/mnist          # Figure 2: samples and nearest neighbours
     python -m keras_gan.figures interpolation --workdir=runs/mnist    # Figure 3: walks through z space
+    python -m keras_gan.figures progress --workdir=runs/mnist         # the sample grid over training time
 """
 
 import math
@@ -16,7 +17,8 @@ flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
 flags.DEFINE_string("output", None, "PNG to write (default <workdir>/figures/<figure>.png).")
 flags.DEFINE_integer("rows", 6, "Rows of the grid.", lower_bound=1)
 flags.DEFINE_integer("cols", 8, "Samples per row (samples) or interpolation steps (interpolation).", lower_bound=2)
-flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn, evenly spaced through training.", lower_bound=1)
+flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn; progress: the sample grids TensorBoard kept, "
+                     "drawn left to right; both evenly spaced through training.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the noise.", lower_bound=0)
 flags.DEFINE_integer("min_width", figures.MIN_WIDTH, "samples, interpolation: the PNG is upscaled (nearest "
                      "neighbour, an integer factor) to at least this many pixels wide.", lower_bound=1)
@@ -39,7 +41,12 @@ def image_grid(figure, output):
     print(f"{name} at step {run.step} ({run.checkpoint})")
 
 
-FIGURES = {"figure1": figure1, "samples": image_grid, "interpolation": image_grid}
+def progress(figure, output):
+    steps = figures.progress_of_run(FLAGS.workdir, output, FLAGS.panels, FLAGS.generator, FLAGS.min_width)
+    print(f"{FLAGS.generator or 'generator'}'s sample grids at steps {', '.join(map(str, steps))} (left to right)")
+
+
+FIGURES = {"figure1": figure1, "samples": image_grid, "interpolation": image_grid, "progress": progress}
 
 
 def draw(argv):
