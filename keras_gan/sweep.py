@@ -38,7 +38,8 @@ flags.DEFINE_string("data_dir", None, "Passed to every run (default: the experim
 flags.DEFINE_integer("until_updates", 0, "Train each run only to this many updates (a screen; 0: to the end).",
                      lower_bound=0)
 flags.DEFINE_string("train_flags", "", "More training flags for every run, e.g. \"--epochs=60 --jit_compile\".")
-flags.DEFINE_bool("test", False, "Also score each finished run's validation picks once on the test set.")
+flags.DEFINE_bool("test", False, "Also score the validation picks of each run done (to its end, or to "
+                  "--until_updates) once on the test set; a run still training is scored when it is done.")
 flags.DEFINE_float("target", 223.0, "The test Parzen score the summary counts runs at or above (the paper's "
                    "225 - 2).")
 flags.DEFINE_bool("summarize_only", False, "Train nothing: only rebuild sweep.json and sweep.md from the folders.")
@@ -62,7 +63,8 @@ def main(argv):
                 sys.exit(1)
         if not os.path.isdir(FLAGS.sweep_dir):
             raise SweepError(f"--sweep_dir {FLAGS.sweep_dir}: no such folder")
-        sweep_lib.write_tables(FLAGS.sweep_dir, FLAGS.test, FLAGS.data_dir, FLAGS.target, [k for k, _ in grid])
+        sweep_lib.write_tables(FLAGS.sweep_dir, FLAGS.test, FLAGS.data_dir, FLAGS.target, [k for k, _ in grid],
+                               FLAGS.until_updates)
         print(open(os.path.join(FLAGS.sweep_dir, "sweep.md")).read())
         print(f"Wrote {os.path.join(FLAGS.sweep_dir, 'sweep.json')} and sweep.md")
 

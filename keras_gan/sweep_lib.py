@@ -19,6 +19,7 @@ import numpy as np
 from keras_gan.errors import UserError
 
 WON_THRESHOLD, WON_PATIENCE = 1e-3, 3  # callbacks.WON_THRESHOLD, WON_PATIENCE (not imported: that loads TensorFlow)
+ENDED_EARLY = ("early_stopped", "discriminator_won")  # states of runs stopped for good: early stopping, D won
 
 
 class SweepError(UserError, ValueError):
@@ -67,7 +68,7 @@ def is_done(workdir, until_updates):
     status = experiment.read_status(workdir)
     if status is None:
         return False
-    if status["state"] in ("early_stopped", "discriminator_won"):  # early stopping, --stop_when_discriminator_wins
+    if status["state"] in ENDED_EARLY:
         return True
     if status["state"] != "finished":
         return False
@@ -192,7 +193,8 @@ def _fmt(value, digits=1):
 
 
 def markdown(rows, target):
-    """The rows as a Markdown table, and a `K of N seeds >= target` line per setting other than the seed."""
+    """The rows as a Markdown table, and a `K of N seeds >= target` line per setting other than the seed, with
+    the median, lowest and highest test Parzen score of the picks and their median sample-quality metrics."""
     lines = ["| run | step | state | D won at | valid Parzen (pick) | valid FD (pick) | test Parzen of Parzen pick | "
              "test FD / precision / recall of it | test Parzen of FD pick | test FD / precision / recall of it |",
              "| --- | ---: | --- | ---: | --- | --- | ---: | --- | ---: | --- |"]
@@ -217,22 +219,30 @@ def markdown(rows, target):
         won = sum(1 for r in members if r["discriminator_won_at"])
         line = f"- {group}: D won in {won} of {len(members)} runs"
         for criterion in ("parzen", "fd"):
-            scores = [(r.get(f"test_of_best_{criterion}") or {}).get("parzen") for r in members]
-            scores = [s for s in scores if s is not None]
+            tests = [r.get(f"test_of_best_{criterion}") or {} for r in members]
+            scores = [t["parzen"] for t in tests if t.get("parzen") is not None]
             if scores:
                 line += (f"; picks by {criterion}: {sum(s >= target for s in scores)} of {len(members)} seeds >= "
                          f"{target:g} (test Parzen median {np.median(scores):.1f}, lowest {min(scores):.1f}, highest "
-                         f"{max(scores):.1f})")
+                         f"{max(scores):.1f}")
+                quality = {k: [t[k] for t in tests if t.get(k) is not None] for k in ("fd", "precision", "recall")}
+                if quality["fd"]:
+                    line += (f"; median FD {np.median(quality['fd']):.1f}, precision "
+                             f"{np.median(quality['precision']):.3f}, recall {np.median(quality['recall']):.3f}")
+                line += ")"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
-def write_tables(sweep_dir, test=False, data_dir=None, target=223.0, grid_keys=()):
-    """sweep.json, sweep.md and the HParams experiment record for every run folder in `sweep_dir`."""
+def write_tables(sweep_dir, test=False, data_dir=None, target=223.0, grid_keys=(), until_updates=0):
+    """sweep.json, sweep.md and the HParams experiment record for every run folder in `sweep_dir`; with `test`,
+    the picks of the runs done (`is_done` with `until_updates`) are scored on the test set, so a run still
+    training (a screen being trained on, or one another sweep trains) is scored once, when it ends."""
     from keras_gan import experiment
 
     folders = sorted(d for d in os.listdir(sweep_dir) if os.path.exists(os.path.join(sweep_dir, d, "config.json")))
-    rows = [summarize_run(os.path.join(sweep_dir, d), test, data_dir) for d in folders]
+    paths = [os.path.join(sweep_dir, d) for d in folders]
+    rows = [summarize_run(path, test and is_done(path, until_updates), data_dir) for path in paths]
     experiment.write_json(os.path.join(sweep_dir, "sweep.json"), rows)
     with open(os.path.join(sweep_dir, "sweep.md.tmp"), "w") as f:
         f.write(markdown(rows, target))

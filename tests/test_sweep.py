@@ -66,9 +66,11 @@ def test_the_summary_counts_seeds_at_or_above_the_target():
                 "discriminator_won_at": won, "valid_best_parzen": None, "valid_best_fd": None,
                 "test_of_best_fd": {"parzen": test, "fd": 1.0, "precision": 0.5, "recall": 0.5}}
 
-    text = sweep_lib.markdown([row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)], target=223)
+    rows = [row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)]
+    rows[2]["test_of_best_fd"].update(fd=90.0, precision=0.2, recall=0.1)
+    text = sweep_lib.markdown(rows, target=223)
     assert "update=alternating: D won in 1 of 3 runs; picks by fd: 2 of 3 seeds >= 223 (test Parzen median " \
-           "223.0, lowest 100.0, highest 230.0)" in text
+           "223.0, lowest 100.0, highest 230.0; median FD 1.0, precision 0.500, recall 0.500)" in text
 
 
 def _flagfile(tmp_path, mnist_dir):
@@ -85,7 +87,7 @@ def _sweep(*args, **kwargs):
                             stderr=subprocess.STDOUT, text=True, cwd=REPO, env=ENV, **kwargs)
 
 
-def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist_dir):
+def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist_dir, monkeypatch):
     experiment_file, sweep_dir = _flagfile(tmp_path, mnist_dir), str(tmp_path / "sweep")
     args = [f"--experiment={experiment_file}", "--seeds=0-1", f"--sweep_dir={sweep_dir}"]
     screen = _sweep(*args, "--until_updates=10")
@@ -104,6 +106,14 @@ def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist
     os.killpg(full.pid, signal.SIGKILL)
     full.wait()
     assert json.load(open(os.path.join(sweep_dir, "seed=0", "status.json")))["step"] == 20
+    # --test scores the runs done only: seed=1, a finished screen being trained on when killed, when it ends.
+    tested = []
+    monkeypatch.setattr(sweep_lib, "_test_scores", lambda workdir, pick, *a: tested.append((workdir, pick)) or {})
+    rows = sweep_lib.write_tables(sweep_dir, test=True)
+    assert [os.path.basename(w) for w, _ in tested] == ["seed=0", "seed=0"]  # its two picks
+    assert "test_of_best_parzen" in rows[0] and "test_of_best_parzen" not in rows[1]
+    sweep_lib.write_tables(sweep_dir, test=True, until_updates=10)
+    assert [os.path.basename(w) for w, _ in tested[2:]] == ["seed=0"] * 2 + ["seed=1"] * 2  # as a screen, done
 
     again = _sweep(*args)
     out, _ = again.communicate(timeout=600)
@@ -124,4 +134,4 @@ def test_the_sweeps_d_won_rule_is_the_trainings():
     from keras_gan import callbacks
 
     assert (sweep_lib.WON_THRESHOLD, sweep_lib.WON_PATIENCE) == (callbacks.WON_THRESHOLD, callbacks.WON_PATIENCE)
-    assert callbacks.DISCRIMINATOR_WON == "discriminator_won"  # the state is_done reads without importing callbacks
+    assert callbacks.DISCRIMINATOR_WON in sweep_lib.ENDED_EARLY  # the state is_done reads without importing callbacks
