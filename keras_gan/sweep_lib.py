@@ -13,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -86,25 +87,42 @@ def train_command(experiment_file, settings, workdir, data_dir=None, until_updat
 
 
 def run_all(experiment_file, runs, sweep_dir, data_dir=None, until_updates=0, train_flags="", verbose=1):
-    """Trains every run that is not done, one at a time; returns False if stopped by a signal."""
+    """Trains every run that is not done, one at a time, saying which of how many it is, how each ended and
+    how long it took, and a guess at the time left (the mean of the runs trained so far in this call);
+    returns False if stopped by a signal."""
+    from keras_gan import experiment
+
     os.makedirs(sweep_dir, exist_ok=True)
-    for name, settings in runs:
+    todo = [name for name, _ in runs if not is_done(os.path.join(sweep_dir, name), until_updates)]
+    took = []
+    for index, (name, settings) in enumerate(runs, 1):
         workdir = os.path.join(sweep_dir, name)
-        if is_done(workdir, until_updates):
+        where = f"[{index}/{len(runs)}] {name}"
+        if name not in todo:
             if verbose:
-                print(f"{name}: done, not trained again")
+                print(f"{where}: done, not trained again", flush=True)
             continue
         if verbose:
-            print(f"{name}: training{f' to {until_updates} updates' if until_updates else ''} (log: {workdir}.log)")
+            left = f"; about {len(todo) * sum(took) / len(took) / 60:.0f} min left for the {len(todo)} to train" \
+                if took else ""
+            print(f"{where}: training{f' to {until_updates} updates' if until_updates else ''} (log: "
+                  f"{workdir}.log){left}", flush=True)
+        start = time.monotonic()
         with open(f"{workdir}.log", "a") as log:
             child = subprocess.Popen(train_command(experiment_file, settings, workdir, data_dir, until_updates,
                                                    train_flags), stdout=log, stderr=subprocess.STDOUT)
             stopped = _wait_forwarding_signals(child)
         if stopped:
-            print(f"{name}: stopped by a signal; run the same command again to resume")
+            print(f"{where}: stopped by a signal; run the same command again to resume", flush=True)
             return False
+        took.append(time.monotonic() - start)
+        todo.remove(name)
         if child.returncode != 0:
-            print(f"{name}: training failed (exit {child.returncode}); see {workdir}.log")
+            print(f"{where}: training failed (exit {child.returncode}); see {workdir}.log", flush=True)
+        elif verbose:
+            status = experiment.read_status(workdir) or {}
+            print(f"{where}: {status.get('state', 'ended')} at update {status.get('step', '?')} after "
+                  f"{took[-1] / 60:.1f} min", flush=True)
     return True
 
 

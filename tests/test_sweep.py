@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,6 +94,8 @@ def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist
     screen = _sweep(*args, "--until_updates=10")
     out, _ = screen.communicate(timeout=600)
     assert screen.returncode == 0, out[-3000:]
+    assert re.search(r"\[2/2\] seed=1: training to 10 updates \(log: .*seed=1.log\); about [0-9]+ min left for the 1 "
+                     r"to train", out), out[-3000:]
     rows = json.load(open(os.path.join(sweep_dir, "sweep.json")))
     assert [(r["run"], r["step"], r["state"]) for r in rows] == [("seed=0", 10, "finished"), ("seed=1", 10, "finished")]
     assert all(r["valid_best_parzen"]["step"] == 10 for r in rows)
@@ -118,7 +121,8 @@ def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist
     again = _sweep(*args)
     out, _ = again.communicate(timeout=600)
     assert again.returncode == 0, out[-3000:]
-    assert "seed=0: done, not trained again" in out and "seed=1: training" in out
+    assert "[1/2] seed=0: done, not trained again" in out and "[2/2] seed=1: training" in out
+    assert re.search(r"\[2/2\] seed=1: finished at update 20 after [0-9.]+ min", out), out[-3000:]
     rows = json.load(open(os.path.join(sweep_dir, "sweep.json")))
     assert [(r["run"], r["step"], r["state"]) for r in rows] == [("seed=0", 20, "finished"), ("seed=1", 20, "finished")]
     assert "| seed=1 | 20 | finished |" in open(os.path.join(sweep_dir, "sweep.md")).read()
