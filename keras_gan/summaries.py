@@ -1,4 +1,4 @@
-"""What a run writes to TensorBoard: scalars, sample grids and its settings; the scalars read back."""
+"""What a run writes to TensorBoard: scalars, sample grids and its settings; the scalars and grids read back."""
 
 import glob
 import os
@@ -115,11 +115,20 @@ def read_scalars(workdir, tags=None, skipped=None):
 def read_images(workdir, tag, skipped=None):
     """The image summaries `tag` of a run (the sample grids `SampleGrid`
     writes: "samples" for G, "samples/ema_<decay>" for an average), read back
-    from its events files as `read_scalars` reads scalars.
+    from its events files.
+
+    Args:
+        workdir: a run folder; every `events.out.tfevents.*` in it is read, in
+            the order of their names (the order the processes started).
+        tag: the image summary's tag.
+        skipped: as `read_scalars`'s: a list that gets one line per damaged
+            events file (default: a warning on stderr); the intact records
+            around the damage are read.
 
     Returns:
         `[(step, uint8 array (H, W, C)), ...]` sorted by step, the first image
-        of each summary; a step written twice (after a resume) keeps its last.
+        of each summary; a step written twice (after a resume) keeps the
+        later file's.
     """
     by_step = {}
     for step, value in _image_values(workdir, skipped):

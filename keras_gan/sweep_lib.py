@@ -88,8 +88,8 @@ def train_command(experiment_file, settings, workdir, data_dir=None, until_updat
 
 def run_all(experiment_file, runs, sweep_dir, data_dir=None, until_updates=0, train_flags="", verbose=1):
     """Trains every run that is not done, one at a time, saying which of how many it is, how each ended and
-    how long it took, and a guess at the time left (the mean of the runs trained so far in this call);
-    returns False if stopped by a signal."""
+    how long it took, and a guess at the time left (the mean of the runs that ended so far in this call);
+    returns False if the sweep was stopped by a signal."""
     from keras_gan import experiment
 
     os.makedirs(sweep_dir, exist_ok=True)
@@ -98,9 +98,11 @@ def run_all(experiment_file, runs, sweep_dir, data_dir=None, until_updates=0, tr
     for index, (name, settings) in enumerate(runs, 1):
         workdir = os.path.join(sweep_dir, name)
         where = f"[{index}/{len(runs)}] {name}"
-        if name not in todo:
+        if is_done(workdir, until_updates):  # asked again: another sweep on the same folder may have ended it
             if verbose:
                 print(f"{where}: done, not trained again", flush=True)
+            if name in todo:
+                todo.remove(name)
             continue
         if verbose:
             left = f"; about {len(todo) * sum(took) / len(took) / 60:.0f} min left for the {len(todo)} to train" \
@@ -115,14 +117,21 @@ def run_all(experiment_file, runs, sweep_dir, data_dir=None, until_updates=0, tr
         if stopped:
             print(f"{where}: stopped by a signal; run the same command again to resume", flush=True)
             return False
-        took.append(time.monotonic() - start)
         todo.remove(name)
-        if child.returncode != 0:
+        status = experiment.read_status(workdir) or {}
+        if child.returncode < 0:
+            print(f"{where}: killed by {signal.Signals(-child.returncode).name}; see {workdir}.log (the next "
+                  f"sweep resumes it)", flush=True)
+        elif child.returncode != 0:
             print(f"{where}: training failed (exit {child.returncode}); see {workdir}.log", flush=True)
-        elif verbose:
-            status = experiment.read_status(workdir) or {}
-            print(f"{where}: {status.get('state', 'ended')} at update {status.get('step', '?')} after "
-                  f"{took[-1] / 60:.1f} min", flush=True)
+        elif not is_done(workdir, until_updates):  # a signal to the run alone: it saved, and the next sweep resumes
+            print(f"{where}: stopped ({status.get('state', 'no status')}) at update {status.get('step', '?')}; the "
+                  f"next sweep resumes it", flush=True)
+        else:
+            took.append(time.monotonic() - start)
+            if verbose:
+                print(f"{where}: {status['state']} at update {status['step']} after {took[-1] / 60:.1f} min",
+                      flush=True)
     return True
 
 
@@ -240,9 +249,10 @@ def markdown(rows, target):
             tests = [r.get(f"test_of_best_{criterion}") or {} for r in members]
             scores = [t["parzen"] for t in tests if t.get("parzen") is not None]
             if scores:
+                unscored = f"{len(members) - len(scores)} not scored: not done; " if len(scores) < len(members) else ""
                 line += (f"; picks by {criterion}: {sum(s >= target for s in scores)} of {len(members)} seeds >= "
-                         f"{target:g} (test Parzen median {np.median(scores):.1f}, lowest {min(scores):.1f}, highest "
-                         f"{max(scores):.1f}")
+                         f"{target:g} ({unscored}test Parzen median {np.median(scores):.1f}, lowest {min(scores):.1f}, "
+                         f"highest {max(scores):.1f}")
                 quality = {k: [t[k] for t in tests if t.get(k) is not None] for k in ("fd", "precision", "recall")}
                 if quality["fd"]:
                     line += (f"; median FD {np.median(quality['fd']):.1f}, precision "

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import figures, parzen, train_lib
+from keras_gan import config, figures, parzen, train_lib
 from keras_gan.config import Config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,29 +63,42 @@ def test_samples_and_interpolation_figures(tiny_config, tmp_path):
 
 
 def test_progress_draws_the_grids_tensorboard_kept_evenly_spaced(tmp_path):
-    """Grids at steps 100..900 over two events files (a resume that wrote step 500 again, darker): five panels
-    are steps 100, 300, 500, 700, 900, left to right with white gaps, step 500 the resumed process's grid."""
-    workdir = str(tmp_path / "run")
-    tile = 8
-    for process, steps in enumerate([range(100, 600, 100), range(500, 1000, 100)]):
-        with tf.summary.create_file_writer(workdir, filename_suffix=f".{process}").as_default():
+    """Grids at steps 100..900 over two events files (a resume that wrote step 500 again, darker, and taller
+    grids: --grid_size changed): five panels are steps 100, 300, 500, 700, 900, left to right with white gaps,
+    step 500 the resumed process's grid, the shorter grids padded with white below."""
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / "config.json").write_text("{}")
+    width = 8
+    for process, (steps, height) in enumerate([(range(100, 600, 100), 8), (range(500, 1000, 100), 10)]):
+        with tf.summary.create_file_writer(str(workdir), filename_suffix=f".{process}").as_default():
             for step in steps:
                 value = step / 1000.0 - (0.05 if process else 0.0)
-                tf.summary.image("samples", np.full((1, tile, tile, 1), value, np.float32), step=step)
-                tf.summary.image("samples/ema_0.9", np.zeros((1, tile, tile, 1), np.float32), step=step)
+                tf.summary.image("samples", np.full((1, height, width, 1), value, np.float32), step=step)
+                tf.summary.image("samples/ema_0.9", np.zeros((1, height, width, 1), np.float32), step=step)
+            tf.summary.image("figures/samples", np.zeros((1, 4, 4, 1), np.float32), step=900)
         tf.summary.flush()
-    out = tmp_path / "p.png"
-    steps = figures.progress_of_run(workdir, str(out), panels=5, min_width=1)
-    assert steps == [100, 300, 500, 700, 900]
-    png = read_png(str(out))
-    assert png.shape == (tile, 5 * tile + 4 * figures.NEIGHBOUR_GAP, 1)
-    panels = [png[:, i * (tile + figures.NEIGHBOUR_GAP): i * (tile + figures.NEIGHBOUR_GAP) + tile] for i in range(5)]
+    out = str(tmp_path / "p.png")
+    assert figures.progress_of_run(str(workdir), out, panels=5, min_width=1) == [100, 300, 500, 700, 900]
+    png = read_png(out)
+    step = width + figures.PANEL_GAP
+    assert png.shape == (10, 5 * width + 4 * figures.PANEL_GAP, 1)
+    panels = [png[:, i * step: i * step + width] for i in range(5)]
     # Steps 500-900 come from the second process (0.05 darker); TensorBoard's PNG rounds to whole levels.
     np.testing.assert_allclose([p[0, 0, 0] for p in panels], [255 * v for v in (0.1, 0.3, 0.45, 0.65, 0.85)], atol=1)
-    assert (png[:, tile:tile + figures.NEIGHBOUR_GAP] == 255).all()
-    assert figures.progress_of_run(workdir, str(out), panels=50, min_width=1) == list(range(100, 1000, 100))
-    with pytest.raises(FileNotFoundError, match=r"no sample grids 'samples/ema_0.5'.*it has: samples, samples/ema_0.9"):
-        figures.progress_of_run(workdir, str(out), generator="ema_0.5")
+    assert (panels[0][8:] == 255).all() and (panels[2][8:] < 255).all()  # padded below / the taller grid's own
+    assert (png[:, width:step] == 255).all()
+    assert figures.progress_of_run(str(workdir), out, panels=50, min_width=1) == list(range(100, 1000, 100))
+    assert figures.progress_of_run(str(workdir), out, panels=1, min_width=1) == [900]  # one panel: the last
+    with pytest.raises(config.ConfigError, match=r"^--generator must be one of generator, ema_0.9 for this run's "
+                                                 r"sample grids; got 'ema_0.5'$"):
+        figures.progress_of_run(str(workdir), out, generator="ema_0.5")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "config.json").write_text("{}")
+    with pytest.raises(config.ConfigError, match="its TensorBoard events hold no sample grids"):
+        figures.progress_of_run(str(tmp_path / "empty"), out)
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        figures.progress_of_run(str(tmp_path / "nowhere"), out)
 
 
 def test_training_curves_have_labelled_axes_and_a_legend(tmp_path):

@@ -68,10 +68,20 @@ def test_the_summary_counts_seeds_at_or_above_the_target():
                 "test_of_best_fd": {"parzen": test, "fd": 1.0, "precision": 0.5, "recall": 0.5}}
 
     rows = [row(0, 230.0), row(1, 223.0), row(2, 100.0, won=4000)]
-    rows[2]["test_of_best_fd"].update(fd=90.0, precision=0.2, recall=0.1)
+    for r, (fd, precision, recall) in zip(rows, [(20.0, 0.8, 0.3), (90.0, 0.6, 0.1), (10.0, 0.7, 0.5)]):
+        r["test_of_best_fd"].update(fd=fd, precision=precision, recall=recall)
     text = sweep_lib.markdown(rows, target=223)
     assert "update=alternating: D won in 1 of 3 runs; picks by fd: 2 of 3 seeds >= 223 (test Parzen median " \
-           "223.0, lowest 100.0, highest 230.0; median FD 1.0, precision 0.500, recall 0.500)" in text
+           "223.0, lowest 100.0, highest 230.0; median FD 20.0, precision 0.700, recall 0.300)" in text
+    # A run not done is not scored: it counts among the N seeds, and the line says how many were not scored.
+    rows[1]["test_of_best_fd"] = None
+    assert "picks by fd: 1 of 3 seeds >= 223 (1 not scored: not done; test Parzen median 165.0, lowest 100.0, " \
+        "highest 230.0; median FD 15.0" in sweep_lib.markdown(rows, target=223)
+    # Data sets without the sample-quality metrics (not MNIST): the test Parzen scores alone.
+    for r in rows:
+        r["test_of_best_fd"] = {"parzen": 230.0}
+    assert "picks by fd: 3 of 3 seeds >= 223 (test Parzen median 230.0, lowest 230.0, highest 230.0)\n" in \
+        sweep_lib.markdown(rows, target=223)
 
 
 def _flagfile(tmp_path, mnist_dir):
@@ -126,6 +136,30 @@ def test_a_sweep_screens_then_trains_on_and_resumes_after_a_kill(tmp_path, mnist
     rows = json.load(open(os.path.join(sweep_dir, "sweep.json")))
     assert [(r["run"], r["step"], r["state"]) for r in rows] == [("seed=0", 20, "finished"), ("seed=1", 20, "finished")]
     assert "| seed=1 | 20 | finished |" in open(os.path.join(sweep_dir, "sweep.md")).read()
+
+
+def test_the_sweep_says_how_each_run_ended(tmp_path, monkeypatch, capsys):
+    """A run that finishes, one stopped by a signal of its own (it saved: the next sweep resumes it), one killed,
+    one that failed: each said as such, and only the finished one feeds the time-left guess."""
+    ends = {"seed=0": "finished", "seed=1": "SIGTERM", "seed=2": "kill", "seed=3": "fail", "seed=4": "finished"}
+
+    def fake_command(experiment_file, settings, workdir, *args):
+        end = ends[os.path.basename(workdir)]
+        code = {"kill": "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "fail": "raise SystemExit(3)"}.get(
+            end, f"open({os.path.join(workdir, 'status.json')!r}, 'w').write("
+                 f"'{{\"state\": \"{end}\", \"step\": 20, \"max_steps\": 0}}')")
+        return [sys.executable, "-c", f"import os; os.makedirs({workdir!r}, exist_ok=True); {code}"]
+
+    monkeypatch.setattr(sweep_lib, "train_command", fake_command)
+    assert sweep_lib.run_all("x.cfg", [(name, {}) for name in ends], str(tmp_path))
+    out = capsys.readouterr().out
+    assert "[1/5] seed=0: finished at update 20 after " in out
+    assert "[2/5] seed=1: stopped (SIGTERM) at update 20; the next sweep resumes it" in out
+    assert "[3/5] seed=2: killed by SIGKILL; see " in out and "[4/5] seed=3: training failed (exit 3)" in out
+    assert re.search(r"\[5/5\] seed=4: training \(log: .*\); about [0-9]+ min left for the 1 to train", out)
+    assert "[5/5] seed=4: finished at update 20" in out
+    assert sweep_lib.run_all("x.cfg", [("seed=0", {})], str(tmp_path))  # asked again: done
+    assert "[1/1] seed=0: done, not trained again" in capsys.readouterr().out
 
 
 def test_bad_sweep_settings_are_one_line(tmp_path):

@@ -26,6 +26,7 @@ from keras_gan import data as data_lib
 
 MIN_WIDTH = 500  # pixels: a 28 x 28 digit tile drawn at least 2 x 2 screen pixels per pixel in an 8-wide grid
 NEIGHBOUR_GAP = 6  # pixels (before upscaling) between the samples and their nearest training images
+PANEL_GAP = 6  # pixels (before upscaling) between the grids of `progress_of_run`
 
 
 def upscale(grid, min_width=MIN_WIDTH):
@@ -258,11 +259,13 @@ def grid_of_run(figure, workdir, output, checkpoint="latest", generator=None, ro
     return name, run
 
 
-def progress_of_run(workdir, output, panels=6, generator=None, min_width=MIN_WIDTH):
+def progress_of_run(workdir, output, panels=4, generator=None, min_width=MIN_WIDTH):
     """The sample grid over training time: `panels` of the grids the run
-    wrote to TensorBoard at epoch ends (`callbacks.SampleGrid`, the same noise
-    each time), evenly spaced from the first to the last, left to right with a
-    white gap between them, written to `output` (`write_png`).
+    wrote to TensorBoard (`callbacks.SampleGrid`: at each epoch's end and at
+    the run's last step, the same noise each time), evenly spaced from the
+    first to the last (one panel: the last), left to right with a white gap
+    between them, written to `output` (`write_png`). A grid shorter than the
+    others (`--grid_size` changed on a resume) is padded with white below.
 
     Args:
         workdir: The run folder.
@@ -274,21 +277,24 @@ def progress_of_run(workdir, output, panels=6, generator=None, min_width=MIN_WID
     Returns:
         The steps of the grids drawn, left to right.
     """
+    config.load_run_config(workdir)  # a one-line error for a folder that is no run
     tag = "samples" if generator in (None, "generator") else f"samples/{generator}"
     grids = summaries.read_images(workdir, tag)
     if not grids:
-        tags = summaries.image_tags(workdir)
-        raise FileNotFoundError(f"--workdir {workdir}: no sample grids {tag!r} in its TensorBoard events (it has: "
-                                f"{', '.join(tags) or 'none'}); --generator names G or one of its averages")
-    picks = sorted({int(round(i)) for i in np.linspace(0, len(grids) - 1, min(panels, len(grids)))})
-    height, channels = grids[0][1].shape[0], grids[0][1].shape[2]
-    gap = np.full((height, NEIGHBOUR_GAP, channels), 255, np.uint8)
+        names = ["generator" if t == "samples" else t[len("samples/"):] for t in summaries.image_tags(workdir)
+                 if t == "samples" or t.startswith("samples/")]
+        if not names:
+            raise config.ConfigError(f"--workdir {workdir}: its TensorBoard events hold no sample grids (a run of "
+                                     f"image data writes one at each epoch's end)")
+        raise config.ConfigError(f"--generator must be one of {', '.join(names)} for this run's sample grids; got "
+                                 f"{generator!r}")
+    picks = [len(grids) - 1] if panels == 1 else sorted(
+        {int(round(i)) for i in np.linspace(0, len(grids) - 1, min(panels, len(grids)))})
+    height = max(grids[i][1].shape[0] for i in picks)
     row = []
     for i in picks:
         image = grids[i][1]
-        if image.shape[0] != height or image.shape[2] != channels:
-            raise ValueError(f"--workdir {workdir}: the grid at step {grids[i][0]} is {image.shape}, the first "
-                             f"{grids[0][1].shape}; the grids over time must have one size")
-        row += [image, gap]
+        image = np.pad(image, ((0, height - image.shape[0]), (0, 0), (0, 0)), constant_values=255)
+        row += [image, np.full((height, PANEL_GAP, image.shape[2]), 255, np.uint8)]
     write_png(output, np.concatenate(row[:-1], axis=1)[None].astype(np.float32) / 255.0, min_width)
     return [grids[i][0] for i in picks]

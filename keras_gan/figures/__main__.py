@@ -4,6 +4,9 @@
     python -m keras_gan.figures samples --workdir=runs/mnist          # Figure 2: samples and nearest neighbours
     python -m keras_gan.figures interpolation --workdir=runs/mnist    # Figure 3: walks through z space
     python -m keras_gan.figures progress --workdir=runs/mnist         # the sample grid over training time
+
+`progress` draws the grids the run drew while it trained (its TensorBoard events), so it reads no checkpoint:
+--checkpoint, --rows, --cols and --seed do not apply to it.
 """
 
 import math
@@ -17,10 +20,11 @@ flags.DEFINE_string("workdir", None, "A keras_gan run folder.", required=True)
 flags.DEFINE_string("output", None, "PNG to write (default <workdir>/figures/<figure>.png).")
 flags.DEFINE_integer("rows", 6, "Rows of the grid.", lower_bound=1)
 flags.DEFINE_integer("cols", 8, "Samples per row (samples) or interpolation steps (interpolation).", lower_bound=2)
-flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn; progress: the sample grids TensorBoard kept, "
-                     "drawn left to right; both evenly spaced through training.", lower_bound=1)
+flags.DEFINE_integer("panels", 4, "figure1: checkpoints drawn; progress: sample grids drawn (from those the run "
+                     "wrote to its TensorBoard events), left to right; both evenly spaced through training.",
+                     lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the noise.", lower_bound=0)
-flags.DEFINE_integer("min_width", figures.MIN_WIDTH, "samples, interpolation: the PNG is upscaled (nearest "
+flags.DEFINE_integer("min_width", figures.MIN_WIDTH, "samples, interpolation, progress: the PNG is upscaled (nearest "
                      "neighbour, an integer factor) to at least this many pixels wide.", lower_bound=1)
 cli.define_generator_flags()
 FLAGS = flags.FLAGS
