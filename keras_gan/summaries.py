@@ -89,19 +89,16 @@ def read_scalars(workdir, tags=None, skipped=None):
         last value.
     """
     events, spans = [], {}  # spans: each file's first and last event with a tensor (the settings come first)
-    for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
-        with open(path, "rb") as f:
-            data = f.read()
-        for event in _events(path, data, skipped):
-            for value in event.summary.value:
-                if not value.HasField("tensor"):
-                    continue
-                first, last = spans.get(path, (event.wall_time, event.wall_time))
-                spans[path] = (min(first, event.wall_time), max(last, event.wall_time))
-                proto = value.tensor
-                number = np.frombuffer(proto.tensor_content, np.float32) if proto.tensor_content else proto.float_val
-                if proto.dtype == 1 and len(number) == 1 and (tags is None or value.tag in tags):
-                    events.append((path, event.wall_time, value.tag, event.step, float(number[0])))
+    for path, event in _run_events(workdir, skipped):
+        for value in event.summary.value:
+            if not value.HasField("tensor"):
+                continue
+            first, last = spans.get(path, (event.wall_time, event.wall_time))
+            spans[path] = (min(first, event.wall_time), max(last, event.wall_time))
+            proto = value.tensor
+            number = np.frombuffer(proto.tensor_content, np.float32) if proto.tensor_content else proto.float_val
+            if proto.dtype == 1 and len(number) == 1 and (tags is None or value.tag in tags):
+                events.append((path, event.wall_time, value.tag, event.step, float(number[0])))
     offset, before = 0.0, {}
     for path, (first, last) in sorted(spans.items(), key=lambda item: item[1][0]):
         before[path] = offset
@@ -144,14 +141,21 @@ def image_tags(workdir):
 
 def _image_values(workdir, skipped):
     """(step, summary value) of every image summary in a run's events files, in the order written."""
+    for _, event in _run_events(workdir, skipped):
+        for value in event.summary.value:
+            if (value.HasField("tensor") and value.metadata.plugin_data.plugin_name == "images"
+                    and len(value.tensor.string_val) > 2):
+                yield event.step, value
+
+
+def _run_events(workdir, skipped):
+    """(path, event) of the intact events of every `events.out.tfevents.*` in `workdir`, file by file in the
+    order of their names (the order the processes started), each file in the order written."""
     for path in sorted(glob.glob(os.path.join(workdir, "events.out.tfevents.*"))):
         with open(path, "rb") as f:
             data = f.read()
         for event in _events(path, data, skipped):
-            for value in event.summary.value:
-                if (value.HasField("tensor") and value.metadata.plugin_data.plugin_name == "images"
-                        and len(value.tensor.string_val) > 2):
-                    yield event.step, value
+            yield path, event
 
 
 def _events(path, data, skipped):
