@@ -1,0 +1,66 @@
+"""scripts/reproduce_figure2_cifar10.sh: unpack, train for a budget, draw; resumable; bad arguments fail at once."""
+
+import os
+import subprocess
+import tarfile
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(REPO, "scripts", "reproduce_figure2_cifar10.sh")
+# The fully connected model shrunk to seconds; the flagfile gives everything else.
+TINY = ["--g_hidden_units=16,16", "--d_maxout_units=8,8", "--d_num_pieces=2", "--batch_size=10", "--grid_size=2",
+        "--nojit_compile", "--log_every=1"]
+
+
+def write_archive(tmp_path):
+    """A CIFAR-like JPEG folder as the shared copy is shipped: train/<class>/*.jpg, test/<class>/*.jpg, gzipped."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "src"
+    for split, n in (("train", 20), ("test", 3)):
+        for name in ("cat", "dog"):
+            (root / split / name).mkdir(parents=True)
+            for i in range(n):
+                image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                (root / split / name / f"{i:04d}.jpg").write_bytes(tf.io.encode_jpeg(image).numpy())
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for split in ("train", "test"):
+            tar.add(root / split, arcname=split)
+    return archive
+
+
+def run(cwd, *args):
+    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2", "UNPACK_DIR": str(cwd / "unpacked")}
+    return subprocess.run(["bash", SCRIPT, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_trains_from_the_archive_draws_both_figures_and_resumes(tmp_path):
+    archive, workdir = write_archive(tmp_path), tmp_path / "run"
+    out = run(tmp_path, "fc", archive, workdir, 5, "--epochs=2", *TINY)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert sorted(os.listdir(tmp_path / "unpacked" / "train")) == ["cat", "dog"]  # unpacked, and in place
+    assert not (tmp_path / "unpacked.partial").exists()
+    assert "Training ended" in out.stdout and "Exported the generator" in out.stdout
+    for name in ("figure2_samples.png", "figure2_progress.png"):
+        assert (workdir / "figures" / name).stat().st_size > 0, name
+    assert "status.json" in os.listdir(workdir)
+    # Run again with a longer schedule: it resumes from the checkpoint instead of starting over.
+    out = run(tmp_path, "fc", tmp_path / "unpacked", workdir, 5, "--epochs=3", *TINY)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "Resum" in out.stdout, out.stdout[-3000:]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["dcgan"], "MODEL must be fc or conv, got 'dcgan'"),
+    (["fc", "no/such/folder"], "DATA 'no/such/folder' is neither an image folder nor a .tar.gz archive"),
+    (["conv", ".", "runs/x", "0"], "MINUTES must be a positive whole number of minutes, got '0'"),
+])
+def test_bad_arguments_are_one_line_errors(tmp_path, args, message):
+    out = run(tmp_path, *args)
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: ") and message in out.stderr, out.stderr
+    assert not os.listdir(tmp_path)  # nothing written
