@@ -1,4 +1,4 @@
-"""scripts/reproduce_figure2_cifar10.sh: unpack, train for a budget, draw; resumable; bad arguments fail at once."""
+"""scripts/reproduce_figure2_cifar10.sh: unpack, train for a budget, draw; bad arguments fail at once."""
 
 import os
 import subprocess
@@ -38,7 +38,7 @@ def run(cwd, *args):
     return subprocess.run(["bash", SCRIPT, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
 
 
-def test_trains_from_the_archive_draws_both_figures_and_resumes(tmp_path):
+def test_trains_from_the_archive_and_draws_both_figures(tmp_path):
     archive, workdir = write_archive(tmp_path), tmp_path / "run"
     out = run(tmp_path, "fc", archive, workdir, 5, "--epochs=2", *TINY)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
@@ -46,12 +46,11 @@ def test_trains_from_the_archive_draws_both_figures_and_resumes(tmp_path):
     assert not (tmp_path / "unpacked.partial").exists()
     assert "Training ended" in out.stdout and "Exported the generator" in out.stdout
     for name in ("figure2_samples.png", "figure2_progress.png"):
-        assert (workdir / "figures" / name).stat().st_size > 0, name
+        header = (workdir / "figures" / name).read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert int.from_bytes(header[16:20], "big") >= 500, name  # figures' --min_width: readable, not 32 pixels
     assert "status.json" in os.listdir(workdir)
-    # Run again with a longer schedule: it resumes from the checkpoint instead of starting over.
-    out = run(tmp_path, "fc", tmp_path / "unpacked", workdir, 5, "--epochs=3", *TINY)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
-    assert "Resum" in out.stdout, out.stdout[-3000:]
+    # Resuming is the training command's own (tests/test_reliability.py): the script runs the same command again.
 
 
 @pytest.mark.parametrize("args,message", [
