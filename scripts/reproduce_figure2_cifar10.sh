@@ -37,7 +37,10 @@ if [ -f "$DATA" ]; then
   if [ ! -d "$FOLDER/train" ]; then
     # Unpack beside the final folder and rename, so that an interrupted unpack is never taken for the data.
     rm -rf "$FOLDER.partial" && mkdir -p "$FOLDER.partial"
-    tar xzf "$DATA" -C "$FOLDER.partial"
+    if ! tar xzf "$DATA" -C "$FOLDER.partial" 2>/dev/null; then
+      rm -rf "$FOLDER.partial"
+      echo "error: DATA '${DATA}' is not a readable .tar.gz archive (gzip or tar could not read it); ${usage}" >&2; exit 1
+    fi
     mkdir -p "$(dirname "$FOLDER")" && mv "$FOLDER.partial" "$FOLDER"
   fi
 elif [ -d "$DATA" ]; then

@@ -63,3 +63,12 @@ def test_bad_arguments_are_one_line_errors(tmp_path, args, message):
     assert out.returncode == 1
     assert out.stderr.startswith("error: ") and message in out.stderr, out.stderr
     assert not os.listdir(tmp_path)  # nothing written
+
+
+def test_a_corrupt_archive_is_one_line_and_leaves_no_half_unpacked_folder(tmp_path):
+    (tmp_path / "broken.tar.gz").write_bytes(b"not a gzip stream")
+    out = run(tmp_path, "fc", tmp_path / "broken.tar.gz")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: DATA ") and "is not a readable .tar.gz archive" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert sorted(os.listdir(tmp_path)) == ["broken.tar.gz"]  # neither unpacked/ nor unpacked.partial/
