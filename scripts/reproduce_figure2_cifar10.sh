@@ -34,6 +34,11 @@ if ! [[ "$MINUTES" =~ ^[1-9][0-9]*$ ]]; then
 fi
 if [ -f "$DATA" ]; then
   FOLDER=${UNPACK_DIR:-runs/data/cifar10-jpeg}
+  # One unpack at a time (a lock on the folder's parent, no file left behind): the fc and conv runs started
+  # together on one archive would otherwise unpack into the same .partial folder; the second waits, then finds it.
+  mkdir -p "$(dirname "$FOLDER")"
+  exec 9<"$(dirname "$FOLDER")"
+  flock 9
   if [ ! -d "$FOLDER/train" ]; then
     # Unpack beside the final folder and rename, so that an interrupted unpack is never taken for the data.
     rm -rf "$FOLDER.partial" && mkdir -p "$FOLDER.partial"
@@ -41,8 +46,9 @@ if [ -f "$DATA" ]; then
       rm -rf "$FOLDER.partial"
       echo "error: DATA '${DATA}' is not a readable .tar.gz archive (gzip or tar could not read it); ${usage}" >&2; exit 1
     fi
-    mkdir -p "$(dirname "$FOLDER")" && mv "$FOLDER.partial" "$FOLDER"
+    mv "$FOLDER.partial" "$FOLDER"
   fi
+  exec 9<&-
 elif [ -d "$DATA" ]; then
   FOLDER=$DATA
 else

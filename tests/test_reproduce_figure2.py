@@ -53,6 +53,21 @@ def test_trains_from_the_archive_and_draws_both_figures(tmp_path):
     # Resuming is the training command's own (tests/test_reliability.py): the script runs the same command again.
 
 
+def test_two_runs_started_together_on_one_archive_unpack_it_once(tmp_path):
+    # The documented way to make both panels: fc and conv at once, one core each, both given the archive.
+    archive = write_archive(tmp_path)
+    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2", "UNPACK_DIR": str(tmp_path / "unpacked")}
+    runs = [subprocess.Popen(["bash", SCRIPT, "fc", str(archive), str(tmp_path / f"run{i}"), "5", "--epochs=1", *TINY],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for i in range(2)]
+    for proc in runs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, out[-2000:] + err[-3000:]
+    assert sorted(os.listdir(tmp_path / "unpacked" / "train")) == ["cat", "dog"]
+    assert len(os.listdir(tmp_path / "unpacked" / "train" / "cat")) == 20
+    assert not (tmp_path / "unpacked.partial").exists()
+
+
 @pytest.mark.parametrize("args,message", [
     (["dcgan"], "MODEL must be fc or conv, got 'dcgan'"),
     (["fc", "no/such/folder"], "DATA 'no/such/folder' is neither an image folder nor a .tar.gz archive"),
