@@ -33,9 +33,14 @@ def write_archive(tmp_path):
     return archive
 
 
+def script_env(cwd):
+    """The script's environment: this checkout's package, and the archive unpacked into cwd/unpacked."""
+    return {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2", "UNPACK_DIR": str(cwd / "unpacked")}
+
+
 def run(cwd, *args):
-    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2", "UNPACK_DIR": str(cwd / "unpacked")}
-    return subprocess.run(["bash", SCRIPT, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
+    return subprocess.run(["bash", SCRIPT, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env=script_env(cwd))
 
 
 def test_trains_from_the_archive_and_draws_both_figures(tmp_path):
@@ -57,9 +62,9 @@ def test_two_runs_started_together_on_one_archive_unpack_it_once(tmp_path):
     # The documented way to make both panels: fc and conv at once, one core each, both given the archive. Training
     # is not what this pins, so each run stops at once on a flag error after the unpack (an unpack race fails first).
     archive = write_archive(tmp_path)
-    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2", "UNPACK_DIR": str(tmp_path / "unpacked")}
     runs = [subprocess.Popen(["bash", SCRIPT, "fc", str(archive), str(tmp_path / f"run{i}"), "5", "--epochs=0"],
-                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             cwd=tmp_path, env=script_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
             for i in range(2)]
     for proc in runs:
         _, err = proc.communicate(timeout=600)
